@@ -1,0 +1,1 @@
+"""The `codifier` command line."""

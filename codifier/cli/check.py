@@ -1,0 +1,110 @@
+"""`codifier check`: lint playbooks (and generator templates) like a compiler."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from codifier import __version__
+from codifier.library import TEMPLATE_SUFFIX, display_path, load_library, template_name
+from codifier.resources import playbooks_dir
+from dsl.codes import Severity
+from dsl.compiler import CompileResult, check_template_file, compile_playbook
+from dsl.diagnostics import Diagnostic
+from dsl.formats import FORMATS, to_github, to_json, to_sarif, to_text
+from dsl.library import Library
+from dsl.source import SourceFile
+from dsl.span import WHOLE_FILE
+
+
+class UsageError(Exception):
+    pass
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help="playbook files or directories (default: the shipped playbooks)",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
+    parser.add_argument("--strict", action="store_true", help="warnings also make the exit code 1")
+    parser.add_argument(
+        "--templates",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="another folder of generator templates (*.md.j2); may repeat",
+    )
+    parser.add_argument(
+        "--source",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="treat NAME as a configured data source; may repeat",
+    )
+
+
+def collect(paths: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            found = [
+                p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix in (".yaml", ".yml")
+            ]
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise UsageError(f"no such file or directory: {path}")
+    return files
+
+
+def check_file(path: Path, library: Library) -> CompileResult:
+    shown = display_path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        source = SourceFile(shown, "")
+        problem = Diagnostic(
+            shown,
+            WHOLE_FILE,
+            "Y001",
+            f"the file is not UTF-8 text (byte {error.start})",
+            "save it as UTF-8",
+        )
+        return CompileResult(source, (problem,), None)
+    except OSError as error:
+        raise UsageError(f"cannot read {shown}: {error.strerror}") from None
+    if path.name.endswith(TEMPLATE_SUFFIX):
+        return check_template_file(text, shown, template_name(path), library)
+    return compile_playbook(text, shown, library)
+
+
+def run(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.paths] or [playbooks_dir()]
+    for directory in args.templates:
+        if not directory.is_dir():
+            raise UsageError(f"--templates: no such directory: {directory}")
+    files = collect(paths)
+    library = load_library(args.templates, args.source)
+    results = [check_file(path, library) for path in files]
+    diagnostics = sorted({d for r in results for d in r.diagnostics}, key=Diagnostic.sort_key)
+    sources = {r.source.path: r.source for r in results}
+    for path in {d.path for d in diagnostics} - sources.keys():
+        # Diagnostics in templates that a playbook uses: show their source too.
+        candidate = Path(path)
+        if candidate.is_file():
+            sources[path] = SourceFile(path, candidate.read_text(encoding="utf-8"))
+    output = {
+        "text": lambda: to_text(diagnostics, sources, len(files)),
+        "json": lambda: to_json(diagnostics),
+        "github": lambda: to_github(diagnostics),
+        "sarif": lambda: to_sarif(diagnostics, __version__),
+    }[args.format]()
+    sys.stdout.write(output)
+    failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
+    return 1 if any(d.severity in failing for d in diagnostics) else 0

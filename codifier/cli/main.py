@@ -1,0 +1,70 @@
+"""The `codifier` console script: argument parsing and clean, one-line errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from codifier import __version__
+from codifier.cli import check, render, schema
+from codifier.cli.check import UsageError
+
+EXIT_USAGE = 2
+
+
+def _serve(args: argparse.Namespace) -> int:
+    del args
+    sys.stderr.write(
+        "codifier serve: the MCP server arrives with the runtime (issue 3); "
+        "today `codifier check`, `render` and `schema` work\n"
+    )
+    return EXIT_USAGE
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="codifier", description="Playbooks and shared memory for AI assistants")
+    parser.add_argument("--version", action="version", version=f"codifier {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    table: list[
+        tuple[
+            str, str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]
+        ]
+    ] = [
+        ("check", "lint playbooks", check.add_arguments, check.run),
+        ("render", "show a generator's prompt", render.add_arguments, render.run),
+        ("schema", "print the playbook JSON Schema", schema.add_arguments, schema.run),
+    ]
+    for name, help_text, add, run in table:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        add(sub)
+        sub.set_defaults(run=run)
+    serve = commands.add_parser("serve", help="start the MCP server")
+    serve.add_argument("--transport", choices=("http", "stdio"), default="http")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.set_defaults(run=_serve)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        code: int = args.run(args)
+        return code
+    except UsageError as error:
+        sys.stderr.write(f"codifier {args.command}: {error}\n")
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

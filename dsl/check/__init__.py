@@ -1,0 +1,1 @@
+"""The checker: structure (pydantic), expressions and types, instructions, references."""

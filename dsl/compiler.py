@@ -1,0 +1,91 @@
+"""The front door: source text -> diagnostics and, when there are no errors, a Program."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dsl.check.checked import CheckedPlaybook
+from dsl.check.playbook import PlaybookChecker
+from dsl.codes import Severity
+from dsl.diagnostics import Diagnostic, Reporter
+from dsl.ir import InputIR, Program, RememberIR, StepIR, source_hash
+from dsl.library import Library, TemplateFile
+from dsl.source import SourceFile, load_yaml
+from dsl.span import WHOLE_FILE
+from dsl.suppress import apply_ignores
+from dsl.templates import read_signature
+
+
+@dataclass(frozen=True, slots=True)
+class CompileResult:
+    source: SourceFile
+    diagnostics: tuple[Diagnostic, ...]
+    program: Program | None
+
+    @property
+    def errors(self) -> tuple[Diagnostic, ...]:
+        return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
+
+
+def _finish(source: SourceFile, reporter: Reporter) -> tuple[Diagnostic, ...]:
+    kept = apply_ignores(source, reporter.items)
+    return tuple(sorted(set(kept), key=Diagnostic.sort_key))
+
+
+def compile_playbook(text: str, path: str, library: Library) -> CompileResult:
+    source = SourceFile(path, text)
+    reporter = Reporter(path)
+    root = load_yaml(source, reporter)
+    checked: CheckedPlaybook | None = None
+    if root is not None:
+        checked = PlaybookChecker(source, library, reporter).check(root)
+    elif not reporter.items:
+        reporter.report(
+            "Y006", WHOLE_FILE, "the file is empty", "start with 'id:', 'name:' and 'steps:'"
+        )
+    diagnostics = _finish(source, reporter)
+    program = None
+    if checked is not None and not any(d.severity is Severity.ERROR for d in diagnostics):
+        program = lower(checked, source_hash(text))
+    return CompileResult(source, diagnostics, program)
+
+
+def check_template_file(text: str, path: str, name: str, library: Library) -> CompileResult:
+    """Lint a generator template on its own (header, Jinja syntax, declared variables)."""
+    source = SourceFile(path, text)
+    sig = read_signature(TemplateFile(name, path, text), library.records)
+    reporter = Reporter(path)
+    reporter.items.extend(sig.problems)
+    return CompileResult(source, _finish(source, reporter), None)
+
+
+def lower(checked: CheckedPlaybook, digest: str) -> Program:
+    return Program(
+        id=checked.id,
+        name=checked.name,
+        role=checked.role,
+        version=checked.version,
+        description=checked.description,
+        inputs=tuple(
+            InputIR(i.name, str(i.type), i.required, i.default, i.description)
+            for i in checked.inputs
+        ),
+        steps=tuple(
+            StepIR(
+                id=s.id,
+                title=s.title,
+                index=s.index,
+                kind=s.kind,
+                condition=s.condition,
+                args=s.args,
+                static=s.static,
+                output_type=str(s.output_type),
+                remember=RememberIR(s.remember.memory_type, s.remember.title, s.remember.tags)
+                if s.remember
+                else None,
+            )
+            for s in checked.steps
+        ),
+        outputs=checked.outputs,
+        source_hash=digest,
+    )

@@ -1,0 +1,71 @@
+"""Checking runtime values against types (answers, skill results, template inputs)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from dsl.types import ANY, BOOL, INT, NULL, NUMBER, STRING, TEXT, URL, ListT, Opt, Record, Type
+
+_URL = re.compile(r"^(https?://[^\s/$.?#][^\s]*|git@[^\s:]+:[^\s]+)$")
+
+
+def _kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a bool"
+    if isinstance(value, int):
+        return "an int"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def mismatch(value: Any, expected: Type, where: str = "value") -> str | None:
+    """None if `value` conforms to `expected`; otherwise what is wrong and where."""
+    if expected == ANY:
+        return None
+    if isinstance(expected, Opt):
+        return None if value is None else mismatch(value, expected.inner, where)
+    if value is None:
+        return f"{where} is null, but {expected} is required"
+    if expected in (STRING, TEXT):
+        ok = isinstance(value, str)
+    elif expected == URL:
+        if not isinstance(value, str):
+            return f"{where} must be a URL, found {_kind(value)}"
+        return None if _URL.match(value) else f"{where} is not an http(s):// or git@ URL"
+    elif expected == INT:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected == NUMBER:
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+    elif expected == BOOL:
+        ok = isinstance(value, bool)
+    elif expected == NULL:
+        ok = value is None
+    elif isinstance(expected, ListT):
+        if not isinstance(value, list):
+            return f"{where} must be {expected}, found {_kind(value)}"
+        for index, item in enumerate(value):
+            problem = mismatch(item, expected.elem, f"{where}[{index}]")
+            if problem:
+                return problem
+        return None
+    elif isinstance(expected, Record):
+        if not isinstance(value, dict):
+            return f"{where} must be {expected}, found {_kind(value)}"
+        for name, field_type in expected.fields:
+            problem = mismatch(value.get(name), field_type, f"{where}.{name}")
+            if problem:
+                return problem
+        return None
+    else:
+        ok = False
+    return None if ok else f"{where} must be {expected}, found {_kind(value)}"

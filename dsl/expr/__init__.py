@@ -1,0 +1,1 @@
+"""The expression language inside `${{ }}`: grammar, nodes and parser."""
