@@ -9,7 +9,7 @@ keys, tabs, runaway aliases, oversized files, explicit tags.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, field
+import re
 from typing import Any
 
 import yaml
@@ -34,6 +34,7 @@ _SCALAR_TAGS = {
 _TEXT_TAGS = {_STR, "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:binary"}
 _COLLECTION_TAGS = {"tag:yaml.org,2002:seq", "tag:yaml.org,2002:map"}
 _KNOWN_TAGS = _TEXT_TAGS | _SCALAR_TAGS.keys() | _COLLECTION_TAGS
+_MERGE = "tag:yaml.org,2002:merge"
 
 Scalar = str | int | float | bool | None
 
@@ -44,11 +45,21 @@ class SourceFile:
     def __init__(self, path: str, text: str) -> None:
         self.path = path
         self.text = text
-        self.lines = text.splitlines()
-        self._line_starts = [0]
-        for index, char in enumerate(text):
-            if char == "\n":
-                self._line_starts.append(index + 1)
+        self._lines: list[str] | None = None
+        self._starts: list[int] | None = None
+
+    @property
+    def lines(self) -> list[str]:
+        if self._lines is None:
+            self._lines = self.text.splitlines()
+        return self._lines
+
+    @property
+    def _line_starts(self) -> list[int]:
+        # Built on first use: only diagnostics need positions from offsets.
+        if self._starts is None:
+            self._starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
+        return self._starts
 
     def offset(self, line: int, column: int) -> int:
         """Character offset of a 1-based (line, column)."""
@@ -64,17 +75,54 @@ class SourceFile:
         return self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
 
 
-@dataclass(eq=False, slots=True)
+class _Mark:
+    """A position in the form PyYAML's marks have (0-based line and column)."""
+
+    __slots__ = ("column", "line")
+
+    def __init__(self, line: int, column: int) -> None:
+        self.line = line
+        self.column = column
+
+
 class YNode:
-    span: Span
+    """A node of the YAML tree. The span is computed on first use from the parser's marks:
+    only diagnostics need it, and a good file has none."""
+
+    __slots__ = ("_end", "_span", "_start")
+
+    def __init__(self, start: Any, end: Any) -> None:
+        self._start = start
+        self._end = end
+        self._span: Span | None = None
+
+    @property
+    def span(self) -> Span:
+        if self._span is None:
+            start, end = self._start, self._end
+            self._span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        return self._span
 
 
-@dataclass(eq=False, slots=True)
 class YScalar(YNode):
-    value: Scalar
-    text: str  # the scalar as written, after YAML unescaping and folding
-    style: str | None = None  # None for plain, or one of ' " | >
-    source: SourceFile | None = None
+    __slots__ = ("source", "style", "text", "value")
+
+    def __init__(
+        self,
+        start: Any,
+        end: Any,
+        value: Scalar,
+        text: str,
+        style: str | None = None,
+        source: SourceFile | None = None,
+    ) -> None:
+        self._start = start  # (the base initializer, inlined: this runs per scalar)
+        self._end = end
+        self._span = None
+        self.value = value
+        self.text = text  # the scalar as written, after YAML unescaping and folding
+        self.style = style  # None for plain, or one of ' " | >
+        self.source = source
 
     def sub_span(self, start: int, end: int) -> Span:
         """The span of `text[start:end]` in the file when it can be located exactly.
@@ -88,28 +136,37 @@ class YScalar(YNode):
         piece = self.text[start:end]
         if not piece:
             return self.span
-        raw_start = self.source.offset(self.span.line, self.span.column)
-        raw_end = self.source.offset(self.span.end_line, self.span.end_column)
+        span = self.span
+        raw_start = self.source.offset(span.line, span.column)
+        raw_end = self.source.offset(span.end_line, span.end_column)
         raw = self.source.text[raw_start:raw_end]
         occurrence = self.text.count(piece, 0, start)
         found = -1
         for _ in range(occurrence + 1):
             found = raw.find(piece, found + 1)
             if found < 0:
-                return self.span
+                return span
         line, column = self.source.position(raw_start + found)
         end_line, end_column = self.source.position(raw_start + found + len(piece))
         return Span(line, column, end_line, end_column)
 
 
-@dataclass(eq=False, slots=True)
 class YSeq(YNode):
-    items: list[YNode] = field(default_factory=list)
+    __slots__ = ("items",)
+
+    def __init__(self, start: Any, end: Any, items: list[YNode] | None = None) -> None:
+        super().__init__(start, end)
+        self.items: list[YNode] = items if items is not None else []
 
 
-@dataclass(eq=False, slots=True)
 class YMap(YNode):
-    entries: list[tuple[YScalar, YNode]] = field(default_factory=list)
+    __slots__ = ("entries",)
+
+    def __init__(
+        self, start: Any, end: Any, entries: list[tuple[YScalar, YNode]] | None = None
+    ) -> None:
+        super().__init__(start, end)
+        self.entries: list[tuple[YScalar, YNode]] = entries if entries is not None else []
 
     def get(self, key: str) -> YNode | None:
         for k, v in self.entries:
@@ -127,11 +184,6 @@ class YMap(YNode):
         return [k.text for k, _ in self.entries]
 
 
-def _span(node: yaml.Node) -> Span:
-    start, end = node.start_mark, node.end_mark
-    return Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
-
-
 def to_python(node: YNode) -> Any:
     """Plain data for validation: mappings keyed by the keys' text."""
     if isinstance(node, YScalar):
@@ -143,107 +195,194 @@ def to_python(node: YNode) -> Any:
     raise TypeError(node)
 
 
-class _Converter:
+_IMPLICIT = yaml.resolver.Resolver.yaml_implicit_resolvers
+
+
+def _resolve_plain(text: str) -> str:
+    """The tag YAML 1.1 gives a plain scalar (what PyYAML's resolver does, minus paths)."""
+    for tag, pattern in _IMPLICIT.get(text[:1], ()):
+        if pattern.match(text):
+            return str(tag)
+    return _STR
+
+
+def _scalar_value(tag: str, text: str) -> Scalar:
+    construct = _SCALAR_TAGS.get(tag)
+    if construct is None:
+        return text
+    try:
+        value: Scalar = construct(yaml.ScalarNode(tag, text))
+    except (ValueError, yaml.YAMLError):
+        return text
+    return value
+
+
+class _Builder:
+    """Builds the tree straight from the parser's events (no intermediate yaml.Node tree)."""
+
     def __init__(self, source: SourceFile, reporter: Reporter) -> None:
         self.source = source
         self.reporter = reporter
-        self.seen: set[int] = set()
+        self.anchors: dict[str, YNode] = {}
+        self.open: set[int] = set()  # ids of collections still being built
         self.aliases = 0
-        self.alias_limit_reported = False
 
-    def convert(self, node: yaml.Node) -> YNode:
-        if id(node) in self.seen:
-            # The composer hands back the anchored node itself for every alias.
-            self.aliases += 1
-            if self.aliases > MAX_ALIASES:
-                self._report_alias_limit()
-                return YScalar(_span(node), None, "", None, self.source)
-        self.seen.add(id(node))
-        if node.tag not in _KNOWN_TAGS:
-            self.reporter.report(
-                "Y007",
-                _span(node),
-                f"explicit YAML tag '{node.tag}' is not supported",
-                "remove the tag; playbooks use plain YAML values",
-            )
-        if isinstance(node, yaml.ScalarNode):
-            return self._scalar(node)
-        if isinstance(node, yaml.SequenceNode):
-            return YSeq(_span(node), [self.convert(item) for item in node.value])
-        assert isinstance(node, yaml.MappingNode)
-        return self._mapping(node)
+    def _check_tag(self, event: Any, implicit: bool) -> None:
+        tag = event.tag
+        if tag is None or implicit or tag == "!" or tag in _KNOWN_TAGS:
+            return
+        self.reporter.report(
+            "Y007",
+            Span.point(event.start_mark.line + 1, event.start_mark.column + 1),
+            f"explicit YAML tag '{tag}' is not supported",
+            "remove the tag; playbooks use plain YAML values",
+        )
 
-    def _scalar(self, node: yaml.ScalarNode) -> YScalar:
-        value: Scalar = node.value
-        if node.tag in _SCALAR_TAGS:
-            try:
-                value = _SCALAR_TAGS[node.tag](node)
-            except (ValueError, yaml.YAMLError):
-                value = node.value
-        return YScalar(_span(node), value, node.value, node.style, self.source)
+    def build(self, loader: Any) -> YNode | None:
+        get = loader.get_event
+        stack: list[Any] = []  # YMap / YSeq being built
+        pending_keys: list[YScalar | bool | None] = []  # per open mapping: its pending key
+        seen_keys: list[dict[str, YScalar]] = []
+        root: YNode | None = None
+        source = self.source
+        while True:
+            event = get()
+            kind = type(event)
+            node: YNode | None
+            if kind is yaml.ScalarEvent:
+                text = event.value
+                style = event.style or None  # libyaml says '' for plain, PyYAML None
+                tag = event.tag
+                if style is None and (tag is None or tag == "!" or event.implicit[0]):
+                    resolved = _resolve_plain(text) if tag != "!" else _STR
+                else:
+                    self._check_tag(event, event.implicit[0] or event.implicit[1])
+                    resolved = tag if tag in _SCALAR_TAGS else _STR
+                value = text if resolved in _TEXT_TAGS else _scalar_value(resolved, text)
+                if resolved == _MERGE:
+                    value = text
+                node = YScalar(event.start_mark, event.end_mark, value, text, style, source)
+                if event.anchor:
+                    self.anchors[event.anchor] = node
+                merge_key = resolved == _MERGE and stack and isinstance(stack[-1], YMap)
+                if merge_key and pending_keys[-1] is None:
+                    self.reporter.report(
+                        "Y007",
+                        node.span,
+                        "YAML merge keys ('<<') are not supported",
+                        "write the keys out; playbooks keep every value visible",
+                    )
+                    pending_keys[-1] = True  # skip the value
+                    continue
+            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                self._check_tag(event, event.implicit)
+                collection: YNode = (
+                    YMap(event.start_mark, event.start_mark)
+                    if kind is yaml.MappingStartEvent
+                    else YSeq(event.start_mark, event.start_mark)
+                )
+                if event.anchor:
+                    self.anchors[event.anchor] = collection
+                self.open.add(id(collection))
+                self._attach(collection, stack, pending_keys, seen_keys)
+                stack.append(collection)
+                if kind is yaml.MappingStartEvent:
+                    pending_keys.append(None)
+                    seen_keys.append({})
+                continue
+            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+                done = stack.pop()
+                done._end = event.end_mark
+                self.open.discard(id(done))
+                if kind is yaml.MappingEndEvent:
+                    pending_keys.pop()
+                    seen_keys.pop()
+                if not stack:
+                    root = done
+                continue
+            elif kind is yaml.AliasEvent:
+                node = self._alias(event)
+            elif kind is yaml.DocumentEndEvent or kind is yaml.StreamEndEvent:
+                return root
+            else:  # stream and document start
+                continue
+            if not stack:
+                root = node
+            else:
+                self._attach(node, stack, pending_keys, seen_keys)
 
-    def _mapping(self, node: yaml.MappingNode) -> YMap:
-        result = YMap(_span(node))
-        first_seen: dict[str, YScalar] = {}
-        for key_node, value_node in node.value:
-            if not isinstance(key_node, yaml.ScalarNode):
+    def _attach(
+        self,
+        node: YNode,
+        stack: list[Any],
+        pending_keys: list[YScalar | bool | None],
+        seen_keys: list[dict[str, YScalar]],
+    ) -> None:
+        if not stack:
+            return
+        parent = stack[-1]
+        if isinstance(parent, YSeq):
+            parent.items.append(node)
+            return
+        key = pending_keys[-1]
+        if key is None:
+            if isinstance(node, YScalar):
+                pending_keys[-1] = node
+            else:
                 self.reporter.report(
                     "Y007",
-                    _span(key_node),
+                    Span.point(node.span.line, node.span.column),
                     "complex mapping keys are not supported",
                     "use a plain name as the key",
                 )
-                continue
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                self.reporter.report(
-                    "Y007",
-                    _span(key_node),
-                    "YAML merge keys ('<<') are not supported",
-                    "write the keys out; playbooks keep every value visible",
-                )
-                continue
-            key = YScalar(_span(key_node), key_node.value, key_node.value, key_node.style)
-            value = self.convert(value_node)
-            if key.text in first_seen:
-                first = first_seen[key.text]
-                self.reporter.report(
-                    "Y002",
-                    key.span,
-                    f"duplicate key '{key.text}'",
-                    f"the first '{key.text}' is at line {first.span.line}; remove one of them",
-                )
-                continue
-            first_seen[key.text] = key
-            result.entries.append((key, value))
-        return result
-
-    def _report_alias_limit(self) -> None:
-        if self.alias_limit_reported:
+                pending_keys[-1] = True
             return
-        self.alias_limit_reported = True
-        span = WHOLE_FILE
-        # Error path only: the pure-Python scanner tells where the offending alias is.
-        count = 0
-        try:
-            for token in yaml.scan(self.source.text, Loader=yaml.SafeLoader):
-                if isinstance(token, yaml.AliasToken):
-                    count += 1
-                    if count > MAX_ALIASES:
-                        span = Span(
-                            token.start_mark.line + 1,
-                            token.start_mark.column + 1,
-                            token.end_mark.line + 1,
-                            token.end_mark.column + 1,
-                        )
-                        break
-        except yaml.YAMLError:
-            pass
-        self.reporter.report(
-            "Y004",
-            span,
-            f"more than {MAX_ALIASES} YAML aliases",
-            "write the values out instead of repeating anchors",
-        )
+        pending_keys[-1] = None
+        if key is True:
+            return  # the value of a key that was reported and dropped
+        assert isinstance(key, YScalar)
+        first = seen_keys[-1].get(key.text)
+        if first is not None:
+            self.reporter.report(
+                "Y002",
+                key.span,
+                f"duplicate key '{key.text}'",
+                f"the first '{key.text}' is at line {first.span.line}; remove one of them",
+            )
+            return
+        seen_keys[-1][key.text] = key
+        parent.entries.append((key, node))
+
+    def _alias(self, event: Any) -> YNode:
+        start, end = event.start_mark, event.end_mark
+        target = self.anchors.get(event.anchor)
+        self.aliases += 1
+        if target is None:
+            self.reporter.report(
+                "Y001",
+                Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1),
+                f"invalid YAML: alias '*{event.anchor}' refers to no anchor",
+                "define the anchor (&name) before using the alias (*name)",
+            )
+            return YScalar(start, end, None, "")
+        if id(target) in self.open:
+            self.reporter.report(
+                "Y007",
+                Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1),
+                f"alias '*{event.anchor}' refers to a value that contains it",
+                "recursive values are not supported",
+            )
+            return YScalar(start, end, None, "")
+        if self.aliases > MAX_ALIASES:
+            if self.aliases == MAX_ALIASES + 1:
+                self.reporter.report(
+                    "Y004",
+                    Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1),
+                    f"more than {MAX_ALIASES} YAML aliases",
+                    "write the values out instead of repeating anchors",
+                )
+            return YScalar(start, end, None, "")
+        return target
 
 
 def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -> None:
@@ -264,10 +403,6 @@ def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -
         hint = "quote the value if it contains ': '"
     elif "cannot start any token" in problem:
         hint = "quote the value"
-    elif "undefined alias" in problem:
-        hint = "define the anchor (&name) before using the alias (*name)"
-    elif "expected a single document" in problem:
-        hint = "a playbook file holds one YAML document; remove the extra '---'"
     elif "could not find expected ':'" in problem or "expected <block end>" in problem:
         hint = "check the indentation of this line and the ones above it"
     reporter.report("Y001", span, f"invalid YAML: {problem}", hint)
@@ -284,11 +419,23 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
             "split the playbook, or move long text into a generator template",
         )
         return None
+    loader = _Loader(source.text)
+    builder = _Builder(source, reporter)
     try:
-        node = yaml.compose(source.text, Loader=_Loader)
+        root = builder.build(loader)
+        if loader.check_event(yaml.DocumentStartEvent):
+            mark = loader.get_event().start_mark
+            reporter.report(
+                "Y001",
+                Span.point(mark.line + 1, mark.column + 1),
+                "invalid YAML: a second document starts here",
+                "a playbook file holds one YAML document; remove the extra '---'",
+            )
+            return None
     except yaml.YAMLError as error:
+        reporter.items[:] = [d for d in reporter.items if d.code != "Y002"]
         _yaml_error(source, error, reporter)
         return None
-    if node is None:
-        return None
-    return _Converter(source, reporter).convert(node)
+    finally:
+        loader.dispose()
+    return root

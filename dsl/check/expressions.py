@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from dsl.diagnostics import Reporter, did_you_mean
@@ -69,6 +69,13 @@ def _literal_type(value: object) -> Type:
     return STRING
 
 
+Where = Span | Callable[[], Span]
+
+
+def _resolve(at: Where) -> Span:
+    return at if isinstance(at, Span) else at()
+
+
 class _CallArgs:
     """The `Args` a function's typing rule sees, reporting against argument spans."""
 
@@ -85,7 +92,7 @@ class _CallArgs:
         self.checker.expect_fit(
             self.types[index],
             expected,
-            self._span(index),
+            lambda: self._span(index),
             f"argument {index + 1} of {self.call.func}()",
         )
 
@@ -119,18 +126,20 @@ class ExprChecker:
 
     # -- reporting helpers -----------------------------------------------------------
 
-    def warn_null(self, span: Span, what: str) -> None:
+    def warn_null(self, at: Where, what: str) -> None:
         self.reporter.report(
             "X212",
-            span,
+            _resolve(at),
             f"{what} may be null",
             "wrap it in default(..., fallback), or give the step it comes from no 'if:'",
         )
 
-    def expect_fit(self, actual: Type, expected: Type, span: Span, what: str) -> bool:
+    def expect_fit(self, actual: Type, expected: Type, at: Where, what: str) -> bool:
+        """Report unless `actual` fits `expected`; `at` may be a span or make one lazily
+        (finding a span in the source costs more than the whole check of a good value)."""
         fit = fits(actual, expected)
         if fit is Fit.IF_NOT_NULL:
-            self.warn_null(span, what)
+            self.warn_null(at, what)
             return True
         if fit is Fit.NO:
             hint = None
@@ -138,7 +147,9 @@ class ExprChecker:
                 hint = "pick one element with first(...) or combine them with join(..., ', ')"
             elif actual == NULL:
                 hint = f"give a {expected} value"
-            self.reporter.report("X209", span, f"{what} must be {expected}, found {actual}", hint)
+            self.reporter.report(
+                "X209", _resolve(at), f"{what} must be {expected}, found {actual}", hint
+            )
             return False
         return True
 
@@ -237,7 +248,7 @@ class ExprChecker:
             self._base = emb.offset
             t = self.infer(emb.expr)
             if expected is not None:
-                self.expect_fit(t, expected, self.span(emb.expr), what)
+                self.expect_fit(t, expected, lambda: self.span(emb.expr), what)
             return t, Ex(emb.expr, emb.source.strip())
         out: list[str | Ex] = []
         for part in parts:
@@ -246,13 +257,12 @@ class ExprChecker:
                 continue
             self._base = part.offset
             t = self.infer(part.expr)
-            span = self.span(part.expr)
             if isinstance(t, Opt) and t.inner in INTERPOLATABLE:
-                self.warn_null(span, "this interpolated value")
+                self.warn_null(self.span(part.expr), "this interpolated value")
             elif t not in INTERPOLATABLE and t != NULL:
                 self.reporter.report(
                     "X213",
-                    span,
+                    self.span(part.expr),
                     f"a {t} cannot be interpolated into text",
                     "use join(x, ', ') for a list or to_json(x) for anything else",
                 )
@@ -292,7 +302,7 @@ class ExprChecker:
         return self._compare(node)
 
     def _bool_operand(self, node: n.Expr, what: str) -> None:
-        self.expect_fit(self.infer(node), BOOL, self.span(node), what)
+        self.expect_fit(self.infer(node), BOOL, lambda: self.span(node), what)
 
     def _name(self, node: n.Name) -> Type:
         name = node.name
@@ -321,12 +331,11 @@ class ExprChecker:
 
     def _step_ref(self, node: n.Attr) -> Type:
         step_id = node.name
-        span = self.span(node, node.name_start, node.end)
         info = self.scope.steps.get(step_id)
         if info is None:
             self.reporter.report(
                 "X203",
-                span,
+                self.span(node, node.name_start, node.end),
                 f"unknown step '{step_id}'",
                 did_you_mean(step_id, list(self.scope.steps)),
             )
@@ -335,14 +344,14 @@ class ExprChecker:
         if step_id == self.scope.current_id:
             self.reporter.report(
                 "X206",
-                span,
+                self.span(node, node.name_start, node.end),
                 f"step '{step_id}' refers to its own output",
                 "a step can only use the outputs of the steps before it",
             )
         elif self.scope.current_index >= 0 and info.index > self.scope.current_index:
             self.reporter.report(
                 "X207",
-                span,
+                self.span(node, node.name_start, node.end),
                 f"step '{step_id}' runs after this one",
                 "move this step below it, or refer to an earlier step",
             )
@@ -358,7 +367,6 @@ class ExprChecker:
         if isinstance(base, Opt):
             self.warn_null(self.span(target), f"'{_source(self, target)}'")
             base = base.inner
-        name_span = self.span(node, node.name_start, node.end)
         if isinstance(base, Record):
             found = base.field_type(node.name)
             if found is not None:
@@ -372,9 +380,10 @@ class ExprChecker:
             hint = did_you_mean(node.name, base.field_names())
             if hint is None and base.name == "inputs":
                 hint = "declare it under inputs: at the top of the playbook"
-            self.reporter.report("X204", name_span, message, hint)
+            self.reporter.report("X204", self.span(node, node.name_start, node.end), message, hint)
             return ANY
         hint = "use length(...), first(...) or x[0]" if isinstance(base, ListT) else None
+        name_span = self.span(node, node.name_start, node.end)
         self.reporter.report("X204", name_span, f"{base} has no property '{node.name}'", hint)
         return ANY
 
@@ -387,7 +396,7 @@ class ExprChecker:
         if base == ANY:
             return ANY
         if isinstance(base, ListT):
-            self.expect_fit(index, INT, self.span(node.index), "a list index")
+            self.expect_fit(index, INT, lambda: self.span(node.index), "a list index")
             return base.elem
         if isinstance(base, Record) and isinstance(node.index, n.Literal):
             key = node.index.value

@@ -1,0 +1,166 @@
+"""Units of the language: expression parsing, types, built-in functions, IR round trip."""
+
+from __future__ import annotations
+
+import pytest
+
+from dsl.compiler import compile_playbook
+from dsl.expr import nodes as n
+from dsl.expr.parser import ParseError, parse_expression, split_template
+from dsl.functions import FUNCTIONS, EvalError
+from dsl.ir import Program
+from dsl.library import Library
+from dsl.types import (
+    ANY,
+    INT,
+    NUMBER,
+    STRING,
+    TEXT,
+    URL,
+    Fit,
+    ListT,
+    Opt,
+    TypeSyntaxError,
+    fits,
+    join,
+    parse_type,
+)
+
+
+def test_precedence_or_binds_loosest() -> None:
+    tree = parse_expression("!a && b || c == d")
+    assert isinstance(tree, n.Logic)
+    assert tree.op == "||"
+    assert isinstance(tree.left, n.Logic)
+    assert tree.left.op == "&&"
+    assert isinstance(tree.left.left, n.Not)
+    assert isinstance(tree.right, n.Compare)
+
+
+def test_postfix_chain_and_positions() -> None:
+    tree = parse_expression("steps.a.output[0].name")
+    assert isinstance(tree, n.Attr)
+    assert (tree.start, tree.end, tree.name_start) == (0, 22, 18)
+    assert isinstance(tree.target, n.Index)
+
+
+def test_literals_and_escapes() -> None:
+    tree = parse_expression("[1, 2.5, -3, 'it\\'s', \"a\\nb\", true, false, null]")
+    assert isinstance(tree, n.ListLit)
+    values = [item.value for item in tree.items if isinstance(item, n.Literal)]
+    assert values == [1, 2.5, -3, "it's", "a\nb", True, False, None]
+
+
+def test_keywords_are_not_prefixes_of_names() -> None:
+    assert parse_expression("nullable") == n.Name(0, 8, "nullable")
+
+
+@pytest.mark.parametrize(
+    ("text", "start"),
+    [("a ==", 4), ("a = b", 2), ("a == b == c", 7), ("(a", 2), ("f(a b)", 4), ("'open", 0)],
+)
+def test_syntax_errors_point_at_the_problem(text: str, start: int) -> None:
+    with pytest.raises(ParseError) as info:
+        parse_expression(text)
+    assert info.value.start == start
+
+
+def test_interpolation_split_and_braces_inside_strings() -> None:
+    parts = split_template("a ${{ 'x}}y' }} b ${{ c }}").parts
+    assert parts[0] == "a "
+    assert isinstance(parts[1], n.Embedded)
+    assert parts[1].expr == n.Literal(1, 7, "x}}y")
+    assert parts[2] == " b "
+
+
+def test_unclosed_interpolation() -> None:
+    with pytest.raises(ParseError, match="never closed"):
+        split_template("hello ${{ name")
+
+
+def test_assignability() -> None:
+    assert fits(INT, NUMBER) is Fit.YES
+    assert fits(NUMBER, INT) is Fit.NO
+    assert fits(URL, STRING) is Fit.YES
+    assert fits(TEXT, STRING) is Fit.YES
+    assert fits(STRING, TEXT) is Fit.YES
+    assert fits(STRING, URL) is Fit.NO
+    assert fits(Opt(STRING), STRING) is Fit.IF_NOT_NULL
+    assert fits(STRING, Opt(STRING)) is Fit.YES
+    assert fits(ListT(INT), ListT(NUMBER)) is Fit.YES
+    assert fits(ANY, ListT(INT)) is Fit.YES
+    assert join(INT, NUMBER) == NUMBER
+    assert join(URL, TEXT) == STRING
+
+
+def test_records_fit_by_declared_fields(library: Library) -> None:
+    column = library.records["Column"]
+    schema = library.records["TableSchema"]
+    assert fits(schema, column) is Fit.NO
+    assert fits(column, column) is Fit.YES
+
+
+def test_type_syntax(library: Library) -> None:
+    assert str(parse_type("list<TableSchema>?", library.records)) == "list<TableSchema>?"
+    with pytest.raises(TypeSyntaxError, match="unknown type 'strin'"):
+        parse_type("list<strin>", library.records)
+    with pytest.raises(TypeSyntaxError):
+        parse_type("list<string", library.records)
+
+
+def test_functions_at_runtime() -> None:
+    assert FUNCTIONS["length"].call([1, 2]) == 2
+    assert FUNCTIONS["join"].call(["a", 1, True], ", ") == "a, 1, true"
+    assert FUNCTIONS["default"].call(None, 3) == 3
+    assert FUNCTIONS["default"].call(0, 3) == 0
+    assert FUNCTIONS["contains"].call(["a"], "a") is True
+    assert FUNCTIONS["contains"].call("abc", "bc") is True
+    assert FUNCTIONS["lines"].call(" a \n\n b\n") == ["a", "b"]
+    assert FUNCTIONS["to_json"].call({"a": [1]}) == '{"a": [1]}'
+    assert FUNCTIONS["first"].call([]) is None
+    with pytest.raises(EvalError, match="null"):
+        FUNCTIONS["length"].call(None)
+
+
+def test_sql_blocks_takes_only_sql_fences() -> None:
+    text = (
+        "### Q1\n```sql\nSELECT 1\n```\n"
+        "```python\nprint(1)\n```\n"
+        "~~~SQL\nWITH a AS (SELECT 2)\nSELECT * FROM a\n~~~\n"
+        "```sql\n```\n"
+    )
+    assert FUNCTIONS["sql_blocks"].call(text) == [
+        "SELECT 1",
+        "WITH a AS (SELECT 2)\nSELECT * FROM a",
+    ]
+
+
+def test_program_round_trips_through_json(library: Library) -> None:
+    path = "playbooks/research-and-analyze.yaml"
+    from codifier.resources import playbooks_dir
+
+    text = (playbooks_dir() / "research-and-analyze.yaml").read_text(encoding="utf-8")
+    result = compile_playbook(text, path, library)
+    assert result.program is not None
+    program = result.program
+    again = Program.from_json(program.to_json())
+    assert again == program
+    assert [s.kind for s in program.steps] == [
+        "store",
+        "skill-invoke",
+        "data-query",
+        "store",
+        "data-query",
+        "generate",
+        "data-query",
+        "generate",
+    ]
+    results = next(s for s in program.steps if s.id == "results")
+    assert results.output_type == "list<QueryResult>?"
+    assert results.condition is not None
+
+
+def test_errors_mean_no_program(library: Library) -> None:
+    result = compile_playbook("id: x\nname: X\nsteps:\n  - id: a\n", "x.yaml", library)
+    assert result.program is None
+    assert [d.code for d in result.errors] == ["S106"]
