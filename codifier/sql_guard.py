@@ -8,9 +8,15 @@ as well; this guard is the first of two walls, not the only one.
 
 from __future__ import annotations
 
+import logging
+
 import sqlglot
 from sqlglot import expressions as exp
 from sqlglot.errors import SqlglotError
+
+# sqlglot warns on stderr when it keeps unknown syntax as a Command; the guard refuses
+# those with its own message, so the warning is only noise.
+logging.getLogger("sqlglot").setLevel(logging.ERROR)
 
 _FORBIDDEN: tuple[type[exp.Expression], ...] = (
     exp.Insert,
@@ -72,6 +78,8 @@ _FILE_FUNCTIONS = {
     "query_table",
     "query",
 }
+# Functions that change state although they sit inside a SELECT.
+_STATEFUL_FUNCTIONS = {"nextval", "setval", "pg_advisory_lock", "set_config", "lo_import"}
 
 
 # DuckDB reads `FROM 'data.csv'` (sqlglot parses it as a quoted name) as a file.
@@ -102,6 +110,8 @@ def _looks_like_file(table: exp.Table) -> bool:
 
 
 def _describe(node: exp.Expr) -> str:
+    if isinstance(node, exp.Command):  # syntax sqlglot keeps as text: EXPLAIN, VACUUM, ...
+        return str(node.this).upper()
     return node.key.replace("_", " ").upper()
 
 
@@ -126,6 +136,8 @@ def check_read_only(sql: str, dialect: str = "duckdb") -> str | None:
             name = (node.name if isinstance(node, exp.Anonymous) else node.sql_name()).lower()
             if name in _FILE_FUNCTIONS or name.startswith("read_"):
                 return f"it calls {name}(), which reads files"
+            if name in _STATEFUL_FUNCTIONS:
+                return f"it calls {name}(), which changes state"
         if isinstance(node, exp.Table) and _looks_like_file(node):
             return "it reads a file path as a table"
     return None

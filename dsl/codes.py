@@ -84,5 +84,11 @@ CATALOGUE: dict[str, Code] = {
         Code("M601", "unknown-memory-type", _E, "`remember:` names an unknown memory type."),
         Code("C701", "unknown-ignore-code", _W, "An ignore comment names an unknown code."),
         Code("C702", "unused-ignore", _W, "An ignore comment silences nothing."),
+        Code(
+            "C703",
+            "ignored-error",
+            _W,
+            "An ignore comment names an error, which it cannot silence.",
+        ),
     )
 }

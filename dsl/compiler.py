@@ -29,7 +29,9 @@ class CompileResult:
 
 def _finish(source: SourceFile, reporter: Reporter) -> tuple[Diagnostic, ...]:
     kept = apply_ignores(source, reporter.items)
-    return tuple(sorted(set(kept), key=Diagnostic.sort_key))
+    # Position order; ties keep the order the checker found them in (sorted is stable).
+    unique = list(dict.fromkeys(kept))
+    return tuple(sorted(unique, key=Diagnostic.sort_key))
 
 
 def compile_playbook(text: str, path: str, library: Library) -> CompileResult:
@@ -74,6 +76,7 @@ def lower(checked: CheckedPlaybook, digest: str) -> Program:
             StepIR(
                 id=s.id,
                 title=s.title,
+                title_value=s.title_value,
                 index=s.index,
                 kind=s.kind,
                 condition=s.condition,

@@ -36,7 +36,8 @@ class RememberIR:
 @dataclass(frozen=True, slots=True)
 class StepIR:
     id: str
-    title: str
+    title: str  # as written; `title_value` when it holds expressions
+    title_value: Value | None
     index: int
     kind: str  # store | skill-invoke | generate | data-query
     condition: Value | None

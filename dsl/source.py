@@ -89,12 +89,16 @@ class YNode:
     """A node of the YAML tree. The span is computed on first use from the parser's marks:
     only diagnostics need it, and a good file has none."""
 
-    __slots__ = ("_end", "_span", "_start")
+    __slots__ = ("_end", "_span", "_start", "invalid")
 
     def __init__(self, start: Any, end: Any) -> None:
         self._start = start
         self._end = end
         self._span: Span | None = None
+        # Set when YAML could not give this value as written (a broken alias, a mapping
+        # that lost an entry): the problem is reported, and later stages accept the node
+        # as anything rather than pile follow-on errors on it.
+        self.invalid = False
 
     @property
     def span(self) -> Span:
@@ -123,6 +127,7 @@ class YScalar(YNode):
         self.text = text  # the scalar as written, after YAML unescaping and folding
         self.style = style  # None for plain, or one of ' " | >
         self.source = source
+        self.invalid = False
 
     def sub_span(self, start: int, end: int) -> Span:
         """The span of `text[start:end]` in the file when it can be located exactly.
@@ -140,9 +145,19 @@ class YScalar(YNode):
         raw_start = self.source.offset(span.line, span.column)
         raw_end = self.source.offset(span.end_line, span.end_column)
         raw = self.source.text[raw_start:raw_end]
-        occurrence = self.text.count(piece, 0, start)
-        found = -1
-        for _ in range(occurrence + 1):
+        # Search from the `${{` that holds the piece, so that the same characters earlier
+        # in the scalar (a block indicator '|', an earlier expression) are not taken.
+        text_from = raw_from = 0
+        anchor = self.text.rfind("${{", 0, start + 1)
+        if anchor >= 0:
+            raw_from = -1
+            for _ in range(self.text.count("${{", 0, anchor) + 1):
+                raw_from = raw.find("${{", raw_from + 1)
+                if raw_from < 0:
+                    return span
+            text_from = anchor
+        found = raw_from - 1
+        for _ in range(self.text.count(piece, text_from, start) + 1):
             found = raw.find(piece, found + 1)
             if found < 0:
                 return span
@@ -204,6 +219,12 @@ def _resolve_plain(text: str) -> str:
         if pattern.match(text):
             return str(tag)
     return _STR
+
+
+def _placeholder(start: Any, end: Any) -> YScalar:
+    node = YScalar(start, end, None, "")
+    node.invalid = True
+    return node
 
 
 def _scalar_value(tag: str, text: str) -> Scalar:
@@ -329,13 +350,19 @@ class _Builder:
             if isinstance(node, YScalar):
                 pending_keys[-1] = node
             else:
+                span = Span.point(node.span.line, node.span.column)
+                offset = self.source.offset(span.line, span.column)
+                braces = self.source.text.startswith("{{", offset)
                 self.reporter.report(
                     "Y007",
-                    Span.point(node.span.line, node.span.column),
+                    span,
                     "complex mapping keys are not supported",
-                    "use a plain name as the key",
+                    "did you mean '${{ ... }}'? an expression starts with '$'"
+                    if braces
+                    else "use a plain name as the key",
                 )
                 pending_keys[-1] = True
+                stack[-1].invalid = True
             return
         pending_keys[-1] = None
         if key is True:
@@ -364,7 +391,7 @@ class _Builder:
                 f"invalid YAML: alias '*{event.anchor}' refers to no anchor",
                 "define the anchor (&name) before using the alias (*name)",
             )
-            return YScalar(start, end, None, "")
+            return _placeholder(start, end)
         if id(target) in self.open:
             self.reporter.report(
                 "Y007",
@@ -372,7 +399,7 @@ class _Builder:
                 f"alias '*{event.anchor}' refers to a value that contains it",
                 "recursive values are not supported",
             )
-            return YScalar(start, end, None, "")
+            return _placeholder(start, end)
         if self.aliases > MAX_ALIASES:
             if self.aliases == MAX_ALIASES + 1:
                 self.reporter.report(
@@ -381,14 +408,26 @@ class _Builder:
                     f"more than {MAX_ALIASES} YAML aliases",
                     "write the values out instead of repeating anchors",
                 )
-            return YScalar(start, end, None, "")
+            return _placeholder(start, end)
         return target
 
 
+_CONTEXT_FIRST = ("while scanning a quoted scalar", "while parsing a flow")
+
+
 def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -> None:
-    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    problem_mark = getattr(error, "problem_mark", None)
+    context_mark = getattr(error, "context_mark", None)
+    context = getattr(error, "context", None) or ""
+    problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+    # An unclosed quote or bracket is found far from where it opened (often at the end of
+    # the file); the opening is what the author has to fix.
+    mark = problem_mark
+    if context_mark is not None and (context.startswith(_CONTEXT_FIRST) or mark is None):
+        mark = context_mark
+        what = context.removeprefix("while scanning a ").removeprefix("while parsing a ")
+        problem = f"{problem}, in the {what} that starts here"
     span = WHOLE_FILE if mark is None else Span.point(mark.line + 1, mark.column + 1)
-    problem = getattr(error, "problem", None) or str(error)
     offset = source.offset(span.line, span.column)
     if source.text[offset : offset + 1] == "\t" or "'\\t'" in problem:
         reporter.report(
@@ -399,11 +438,25 @@ def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -
         )
         return
     hint = None
-    if "mapping values are not allowed" in problem:
+    line = source.line_text(span.line)
+    if "${{" in line and ("flow" in problem or "flow" in context):
+        hint = "quote values that hold ${{ }} inside [ ] or { }"
+    elif "mapping values are not allowed" in problem:
         hint = "quote the value if it contains ': '"
     elif "cannot start any token" in problem:
         hint = "quote the value"
-    elif "could not find expected ':'" in problem or "expected <block end>" in problem:
+    elif "quoted scalar" in problem:
+        hint = "close the quote"
+    elif "flow sequence" in problem:
+        hint = "close the list with ']'"
+    elif "flow mapping" in problem:
+        hint = "close the mapping with '}'"
+    elif (
+        "could not find expected ':'" in problem
+        or "expected <block end>" in problem
+        or "did not find expected key" in problem
+        or "did not find expected '-'" in problem
+    ):
         hint = "check the indentation of this line and the ones above it"
     reporter.report("Y001", span, f"invalid YAML: {problem}", hint)
 

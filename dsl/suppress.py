@@ -1,13 +1,14 @@
-"""Inline suppression: a trailing `# codifier: ignore[CODE, ...]` silences those codes for
-diagnostics that start on that line, and is itself reported when it silences nothing."""
+"""Inline suppression: a trailing `# codifier: ignore[CODE, ...]` silences those warnings
+for diagnostics that start on that line. Errors cannot be silenced (the program would not
+run), and an ignore that silences nothing is itself reported."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from dsl.codes import CATALOGUE
-from dsl.diagnostics import Diagnostic, Reporter
+from dsl.codes import CATALOGUE, Severity
+from dsl.diagnostics import Diagnostic, Reporter, did_you_mean
 from dsl.source import SourceFile
 from dsl.span import Span
 
@@ -35,7 +36,20 @@ def _ignores(source: SourceFile, reporter: Reporter) -> list[_Ignore]:
             column = start + piece.start() + 1
             span = Span(number, column, number, column + len(code))
             if code not in CATALOGUE:
-                reporter.report("C701", span, f"unknown code '{code}' in ignore comment")
+                reporter.report(
+                    "C701",
+                    span,
+                    f"unknown code '{code}' in ignore comment",
+                    did_you_mean(code.upper(), list(CATALOGUE)),
+                )
+                continue
+            if CATALOGUE[code].severity is Severity.ERROR:
+                reporter.report(
+                    "C703",
+                    span,
+                    f"'{code}' is an error and cannot be ignored",
+                    "fix the problem; only warnings can be silenced",
+                )
                 continue
             found.append(_Ignore(number, code, span))
     return found

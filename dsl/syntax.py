@@ -85,21 +85,23 @@ class Input(_Model):
 
 class _PlaybookBase(_Model):
     id: Annotated[str, Field(pattern=PLAYBOOK_ID, description="kebab-case; the file's stem")]
-    name: str
+    name: Annotated[str, Field(min_length=1)]
     role: Literal["developer", "researcher", "any"] = "any"
     version: Annotated[int, Field(ge=1)] = 1
     description: str = ""
-    inputs: dict[Annotated[str, Field(pattern=NAME)], Input] = Field(default_factory=dict)
     outputs: dict[Annotated[str, Field(pattern=NAME)], Any] = Field(default_factory=dict)
 
 
 class PlaybookHead(_PlaybookBase):
-    """The playbook with its steps left unvalidated, so each step is checked on its own."""
+    """The playbook with its steps and inputs left unvalidated, so that each is checked on
+    its own and one bad step does not hide the problems of the others."""
 
+    inputs: dict[Annotated[str, Field(pattern=NAME)], Any] = Field(default_factory=dict)
     steps: Annotated[list[Any], Field(min_length=1)]
 
 
 class Playbook(_PlaybookBase):
     """The whole playbook format (for the JSON Schema)."""
 
+    inputs: dict[Annotated[str, Field(pattern=NAME)], Input] = Field(default_factory=dict)
     steps: Annotated[list[Step], Field(min_length=1)]

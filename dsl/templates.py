@@ -27,7 +27,7 @@ import yaml
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from dsl.diagnostics import Diagnostic, Reporter
+from dsl.diagnostics import Diagnostic, Reporter, did_you_mean
 from dsl.library import Param, TemplateFile
 from dsl.span import Span
 from dsl.types import Record, TypeSyntaxError, is_optional, parse_type
@@ -56,14 +56,53 @@ class TemplateSig:
         return next((p for p in self.inputs if p.name == name), None)
 
 
-def _line_of(text: str, pattern: str, after: int) -> Span:
-    match = re.search(pattern, text[after:])
+def _position(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _span_at(text: str, offset: int, width: int) -> Span:
+    line, column = _position(text, offset)
+    return Span(line, column, line, column + max(width, 1))
+
+
+def _header_key_span(text: str, header: re.Match[str], key: str) -> Span:
+    """Where a key of the header YAML is written (within the header only)."""
+    pattern = re.compile(rf"^[ \t]*({re.escape(key)})[ \t]*:", re.MULTILINE)
+    match = pattern.search(text, header.start("body"), header.end("body"))
     if match is None:
         return Span.point(1, 1)
-    offset = after + match.start()
-    line = text.count("\n", 0, offset) + 1
-    column = offset - (text.rfind("\n", 0, offset) + 1) + 1
-    return Span(line, column, line, column + len(match.group(0)))
+    return _span_at(text, match.start(1), len(key))
+
+
+_CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
+_BLOCK_TAG = re.compile(r"\{%[-+]?\s*(\w+)")
+_OPENERS = {"if", "for", "macro", "call", "filter", "block", "with", "raw", "autoescape"}
+
+
+def _use_span(text: str, name: str, after: int) -> Span:
+    """The first place Jinja code (not prose) uses `name`."""
+    word = re.compile(rf"\b{re.escape(name)}\b")
+    for code in _CODE.finditer(text, after):
+        match = word.search(code.group(0))
+        if match is not None:
+            return _span_at(text, code.start() + match.start(), len(name))
+    return Span.point(1, 1)
+
+
+def _unclosed_block(text: str, after: int) -> Span | None:
+    """The innermost block tag that is never closed (for "unexpected end of template")."""
+    open_blocks: list[tuple[int, str]] = []
+    for match in _BLOCK_TAG.finditer(text, after):
+        tag = match.group(1)
+        if tag in _OPENERS:
+            open_blocks.append((match.start(), tag))
+        elif tag.startswith("end") and open_blocks:
+            open_blocks.pop()
+    if not open_blocks:
+        return None
+    offset, tag = open_blocks[-1]
+    return _span_at(text, offset, len(tag) + 3)
 
 
 def read_signature(template: TemplateFile, records: Mapping[str, Record]) -> TemplateSig:
@@ -80,6 +119,7 @@ def _read_signature(
     text = template.text
     header = _HEADER.match(text)
     data: Any = None
+    header_ok = header is not None
     if header is None:
         reporter.report(
             "T305",
@@ -88,41 +128,60 @@ def _read_signature(
             "begin the file with {#- description/output/inputs as YAML -#}",
         )
     else:
-        body_line = 1
         try:
             data = yaml.safe_load(header.group("body"))
         except yaml.YAMLError as error:
+            header_ok = False
             mark = getattr(error, "problem_mark", None)
-            line = body_line + (mark.line if mark else 0)
-            reporter.report("T305", Span.point(line, 1), f"header is not valid YAML: {error}")
-        if data is not None and not isinstance(data, dict):
-            reporter.report("T305", Span.point(1, 1), "header must be a YAML mapping")
+            offset = header.start("body") + (mark.index if mark else 0)
+            problem = getattr(error, "problem", None) or "invalid YAML"
+            hint = (
+                "quote a value that contains ': ', and check the indentation"
+                if "mapping values" in problem
+                else None
+            )
+            reporter.report(
+                "T305", _span_at(text, offset, 1), f"header is not valid YAML: {problem}", hint
+            )
+        if header_ok and (not isinstance(data, dict) or not _HEADER_KEYS & set(map(str, data))):
+            header_ok = False
             data = None
+            reporter.report(
+                "T305",
+                Span.point(1, 1),
+                f"the first comment of template '{template.name}' is not a YAML header",
+                "write description:, output: and inputs: as YAML inside {#- ... -#}",
+            )
 
     inputs: list[Param] = []
+    broken: set[str] = set()  # declared inputs whose type is wrong (already reported)
     description = output = ""
-    if isinstance(data, dict):
+    if isinstance(data, dict) and header is not None:
         for key in data:
             if key not in _HEADER_KEYS:
                 reporter.report(
                     "T305",
-                    _line_of(text, rf"^\s*{re.escape(str(key))}\s*:", 0),
+                    _header_key_span(text, header, str(key)),
                     f"unknown header key '{key}'",
-                    "the header takes description, output and inputs",
+                    did_you_mean(str(key), _HEADER_KEYS)
+                    or "the header takes description, output and inputs",
                 )
         description = str(data.get("description") or "")
         output = str(data.get("output") or "markdown")
         declared = data.get("inputs") or {}
         if not isinstance(declared, dict):
-            reporter.report("T305", Span.point(1, 1), "header 'inputs' must be a mapping")
+            reporter.report(
+                "T305", _header_key_span(text, header, "inputs"), "'inputs' must be a mapping"
+            )
             declared = {}
         for name, type_text in declared.items():
             try:
                 input_type = parse_type(str(type_text), records)
             except TypeSyntaxError as error:
+                broken.add(str(name))
                 reporter.report(
                     "T305",
-                    _line_of(text, rf"^\s*{re.escape(str(name))}\s*:", 0),
+                    _header_key_span(text, header, str(name)),
                     f"input '{name}': {error.message}",
                     error.hint,
                 )
@@ -133,19 +192,26 @@ def _read_signature(
     try:
         ast = _ENV.parse(text)
     except jinja2.TemplateSyntaxError as error:
-        line = error.lineno or 1
-        reporter.report("T306", Span.point(line, 1), f"invalid Jinja: {error.message}")
+        span: Span | None = None
+        if "Unexpected end of template" in (error.message or ""):
+            span = _unclosed_block(text, header_end)
+        if span is None:
+            line = error.lineno or 1
+            line_text = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
+            found = re.search(r"\{[{%]", line_text)
+            span = Span.point(line, found.start() + 1 if found else 1)
+        message = error.message.splitlines()[0] if error.message else "syntax error"
+        reporter.report("T306", span, f"invalid Jinja: {message}")
     else:
-        declared_names = {p.name for p in inputs}
-        for name in sorted(meta.find_undeclared_variables(ast) - declared_names):
-            if header is None:
-                break
-            reporter.report(
-                "T304",
-                _line_of(text, rf"\b{re.escape(name)}\b", header_end),
-                f"template '{template.name}' uses '{name}', which its header does not declare",
-                f"add '{name}' under inputs: in the header",
-            )
+        if header_ok:
+            declared_names = {p.name for p in inputs} | broken
+            for name in sorted(meta.find_undeclared_variables(ast) - declared_names):
+                reporter.report(
+                    "T304",
+                    _use_span(text, name, header_end),
+                    f"template '{template.name}' uses '{name}', which its header does not declare",
+                    f"add '{name}' under inputs: in the header",
+                )
 
     return TemplateSig(
         name=template.name,

@@ -31,6 +31,7 @@ TEMPLATES_DIR = TESTDATA / "generators"
 DOCS = ROOT / "docs" / "diagnostics.md"
 # A data source name the corpus may use besides the embedded default.
 EXTRA_SOURCES = ("warehouse",)
+EXAMPLE_LINES = 40  # longer examples are cut in the docs
 
 
 def corpus_library() -> Library:
@@ -106,7 +107,8 @@ def diagnostics_doc() -> str:
         "stage that finds it: **Y** YAML, **S** structure, **X** expressions and types,",
         "**T** generator templates, **K** skills, **D** data queries, **M** memories,",
         "**C** suppression comments. Warnings change the exit code only with `--strict`.",
-        "A line can silence a code with a trailing `# codifier: ignore[CODE]`.",
+        "A line can silence a warning with a trailing `# codifier: ignore[CODE]`;",
+        "errors cannot be silenced.",
         "",
         "| code | name | severity | meaning |",
         "|---|---|---|---|",
@@ -119,7 +121,11 @@ def diagnostics_doc() -> str:
         out += ["", f"## {code}", "", f"**{entry.name}** ({entry.severity}): {entry.summary}"]
         if code in examples:
             path, rendered = examples[code]
-            source = path.read_text(encoding="utf-8").rstrip("\n")
+            lines = path.read_text(encoding="utf-8").rstrip("\n").splitlines()
+            if len(lines) > EXAMPLE_LINES or sum(map(len, lines)) > 100 * EXAMPLE_LINES:
+                shown = [line[:120] for line in lines[:EXAMPLE_LINES]]
+                lines = [*shown, f"# ... ({len(lines) - len(shown)} more lines)"]
+            source = "\n".join(lines)
             relative = path.relative_to(ROOT).as_posix()
             out += ["", f"Example, `{relative}`:", "", "```yaml", source, "```", ""]
             out += ["```text", rendered, "```"]

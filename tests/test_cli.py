@@ -143,7 +143,7 @@ def test_json_format(tmp_path: Path) -> None:
             "severity": "warning",
             "code": "X212",
             "message": "this interpolated value may be null",
-            "hint": "wrap it in default(..., fallback), or give the step it comes from no 'if:'",
+            "hint": "use default(value, fallback) to give a value for the null case",
         }
     ]
 
@@ -216,3 +216,18 @@ def test_render_parses_lists_as_yaml() -> None:
     assert result.returncode == 0, result.stderr
     assert "`orders`" in result.stdout
     assert "`customers`" in result.stdout
+
+
+def test_a_file_that_is_not_utf8_gets_one_diagnostic(tmp_path: Path) -> None:
+    (tmp_path / "latin.yaml").write_bytes(b"id: latin\nname: caf\xe9\nsteps: []\n")
+    result = codifier("check", "latin.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.startswith("latin.yaml:1:1: error[Y001] the file is not UTF-8 text")
+    assert "Traceback" not in result.stderr
+
+
+def test_an_empty_file_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    (tmp_path / "empty.yaml").write_text("")
+    result = codifier("check", "empty.yaml", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "error[Y006] the file is empty" in result.stdout

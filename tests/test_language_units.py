@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dsl.compiler import compile_playbook
 from dsl.expr import nodes as n
-from dsl.expr.parser import ParseError, parse_expression, split_template
+from dsl.expr.parser import (
+    ParseError,
+    _fast_parse,
+    parse_expression,
+    parse_with_grammar,
+    split_template,
+)
 from dsl.functions import FUNCTIONS, EvalError
 from dsl.ir import Program
 from dsl.library import Library
@@ -57,7 +65,7 @@ def test_keywords_are_not_prefixes_of_names() -> None:
 
 @pytest.mark.parametrize(
     ("text", "start"),
-    [("a ==", 4), ("a = b", 2), ("a == b == c", 7), ("(a", 2), ("f(a b)", 4), ("'open", 0)],
+    [("a ==", 4), ("a = b", 2), ("a == b == c", 7), ("(a", 0), ("f(a b)", 4), ("'open", 0)],
 )
 def test_syntax_errors_point_at_the_problem(text: str, start: int) -> None:
     with pytest.raises(ParseError) as info:
@@ -164,3 +172,29 @@ def test_errors_mean_no_program(library: Library) -> None:
     result = compile_playbook("id: x\nname: X\nsteps:\n  - id: a\n", "x.yaml", library)
     assert result.program is None
     assert [d.code for d in result.errors] == ["S106"]
+
+
+_NAME = r"[A-Za-z_][A-Za-z0-9_]{0,4}"
+_PATHS = rf"{_NAME}(\.{_NAME}){{0,3}}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.from_regex(rf"\A[ \n]?{_PATHS}[ \t]?\Z"),
+        st.from_regex(rf"\A {_NAME}\( ?{_PATHS} ?\)\Z"),
+        st.text(alphabet="ab_.()[] \t'1,!=", max_size=16),
+    )
+)
+def test_fast_path_builds_exactly_what_the_grammar_builds(text: str) -> None:
+    fast = _fast_parse(text)
+    if fast is None:
+        return
+    assert fast == parse_with_grammar(text)
+
+
+def test_fast_path_is_taken_for_paths_and_calls_on_paths() -> None:
+    for text in ("steps.a.output", " inputs.db ", "length(steps.a.output)", "true"):
+        assert _fast_parse(text) is not None, text
+    for text in ("a.b(c)", "f(a, b)", "a == b", "true(x)"):
+        assert _fast_parse(text) is None, text

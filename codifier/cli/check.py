@@ -92,7 +92,9 @@ def run(args: argparse.Namespace) -> int:
     files = collect(paths)
     library = load_library(args.templates, args.source)
     results = [check_file(path, library) for path in files]
-    diagnostics = sorted({d for r in results for d in r.diagnostics}, key=Diagnostic.sort_key)
+    diagnostics = sorted(
+        dict.fromkeys(d for r in results for d in r.diagnostics), key=Diagnostic.sort_key
+    )
     sources = {r.source.path: r.source for r in results}
     for path in {d.path for d in diagnostics} - sources.keys():
         # Diagnostics in templates that a playbook uses: show their source too.

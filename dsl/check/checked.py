@@ -28,7 +28,8 @@ class CheckedRemember:
 @dataclass(frozen=True, slots=True)
 class CheckedStep:
     id: str
-    title: str
+    title: str  # as written
+    title_value: Value | None  # when the title holds expressions
     index: int
     kind: str  # one of dsl.syntax.INSTRUCTIONS
     condition: Value | None

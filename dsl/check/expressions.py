@@ -131,7 +131,7 @@ class ExprChecker:
             "X212",
             _resolve(at),
             f"{what} may be null",
-            "wrap it in default(..., fallback), or give the step it comes from no 'if:'",
+            "use default(value, fallback) to give a value for the null case",
         )
 
     def expect_fit(self, actual: Type, expected: Type, at: Where, what: str) -> bool:
@@ -147,6 +147,8 @@ class ExprChecker:
                 hint = "pick one element with first(...) or combine them with join(..., ', ')"
             elif actual == NULL:
                 hint = f"give a {expected} value"
+            elif isinstance(actual, Record) and actual.name == STEP_RECORD:
+                hint = "a step's value is its output: add '.output'"
             self.reporter.report(
                 "X209", _resolve(at), f"{what} must be {expected}, found {actual}", hint
             )
@@ -157,6 +159,8 @@ class ExprChecker:
 
     def value(self, node: YNode, expected: Type | None, what: str) -> tuple[Type, Value]:
         """Type a value position and parse it; checks it against `expected` when given."""
+        if node.invalid:
+            return ANY, Lit(None)
         if isinstance(node, YSeq):
             return self._list_value(node, expected, what)
         if isinstance(node, YMap):
@@ -263,7 +267,7 @@ class ExprChecker:
                 self.reporter.report(
                     "X213",
                     self.span(part.expr),
-                    f"a {t} cannot be interpolated into text",
+                    f"a value of type {t} cannot be interpolated into text",
                     "use join(x, ', ') for a list or to_json(x) for anything else",
                 )
             out.append(Ex(part.expr, part.source.strip()))
@@ -315,7 +319,9 @@ class ExprChecker:
         if name == "steps":
             return Record("steps", ())
         hint = did_you_mean(name, ROOTS)
-        if name in FUNCTIONS:
+        if name.lower() in ("true", "false", "null"):
+            hint = f"did you mean '{name.lower()}'?"
+        elif name in FUNCTIONS:
             hint = f"'{name}' is a function: call it as {name}(...)"
         elif name in self.scope.steps:
             hint = f"did you mean 'steps.{name}.output'?"
@@ -339,7 +345,7 @@ class ExprChecker:
                 f"unknown step '{step_id}'",
                 did_you_mean(step_id, list(self.scope.steps)),
             )
-            return Record(None, (("output", ANY),))
+            return _step_record(ANY)
         self.scope.used_steps.add(step_id)
         if step_id == self.scope.current_id:
             self.reporter.report(
@@ -355,7 +361,7 @@ class ExprChecker:
                 f"step '{step_id}' runs after this one",
                 "move this step below it, or refer to an earlier step",
             )
-        return Record(None, (("output", info.output),))
+        return _step_record(info.output)
 
     def _attr(self, node: n.Attr) -> Type:
         target = node.target
@@ -367,6 +373,7 @@ class ExprChecker:
         if isinstance(base, Opt):
             self.warn_null(self.span(target), f"'{_source(self, target)}'")
             base = base.inner
+        hint_text: str | None = None
         if isinstance(base, Record):
             found = base.field_type(node.name)
             if found is not None:
@@ -375,9 +382,12 @@ class ExprChecker:
                 message = f"unknown input '{node.name}'"
             elif isinstance(target, n.Attr) and _is_step_ref(target):
                 message = f"unknown property '{node.name}' of step '{target.name}'"
+                hint_text = f"a step has one property: steps.{target.name}.output"
             else:
                 message = f"{base} has no property '{node.name}'"
             hint = did_you_mean(node.name, base.field_names())
+            if hint is None:
+                hint = hint_text
             if hint is None and base.name == "inputs":
                 hint = "declare it under inputs: at the top of the playbook"
             self.reporter.report("X204", self.span(node, node.name_start, node.end), message, hint)
@@ -454,6 +464,14 @@ class ExprChecker:
                 f"'{node.op}' compares numbers or strings, not {a} and {b}",
             )
         return BOOL
+
+
+STEP_RECORD = "step"
+
+
+def _step_record(output: Type) -> Record:
+    """What `steps.<id>` is: a record whose one field is the step's output."""
+    return Record(STEP_RECORD, (("output", output),))
 
 
 def _is_step_ref(node: n.Expr) -> bool:

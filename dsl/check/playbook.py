@@ -20,13 +20,24 @@ from dsl.expr.parser import OPEN
 from dsl.library import Library
 from dsl.source import SourceFile, YMap, YNode, YScalar, YSeq
 from dsl.syntax import INSTRUCTIONS, Input, PlaybookHead, Step
-from dsl.types import ANY, BOOL, Fit, Type, TypeSyntaxError, fits, is_optional, optional, parse_type
-from dsl.values import Value
+from dsl.types import (
+    ANY,
+    BOOL,
+    STRING,
+    Fit,
+    Type,
+    TypeSyntaxError,
+    fits,
+    is_optional,
+    optional,
+    parse_type,
+)
+from dsl.values import Lit, Value
 
 # Keys whose values the checker must know without running anything.
 _STATIC_KEYS = {
     "playbook": ("id", "name", "role", "description"),
-    "step": ("id", "title"),
+    "step": ("id",),
     "store": ("type",),
     "skill-invoke": ("skill",),
     "generate": ("template",),
@@ -145,7 +156,8 @@ class PlaybookChecker:
     def _steps(self, node: YSeq, scope: Scope, exprs: ExprChecker) -> list[CheckedStep]:
         first_line: dict[str, int] = {}
         ids: list[str | None] = []
-        for item in node.items:
+        duplicates: set[int] = set()
+        for index, item in enumerate(node.items):
             id_node = item.get("id") if isinstance(item, YMap) else None
             text = id_node.value if isinstance(id_node, YScalar) else None
             if isinstance(text, str) and isinstance(id_node, YScalar):
@@ -156,7 +168,8 @@ class PlaybookChecker:
                         f"duplicate step id '{text}'",
                         f"the first '{text}' is at line {first_line[text]}; ids must be unique",
                     )
-                    ids.append(None)
+                    duplicates.add(index)  # still checked, but never what `steps.<id>` means
+                    ids.append(text)
                     continue
                 first_line[text] = id_node.span.line
                 ids.append(text)
@@ -165,12 +178,13 @@ class PlaybookChecker:
         # Every id is known up front so that a reference to a later step is reported as
         # such; its type becomes known when the checker reaches it.
         for index, step_id in enumerate(ids):
-            if step_id is not None:
+            if step_id is not None and index not in duplicates:
                 scope.steps[step_id] = StepInfo(index, ANY)
         checked: list[CheckedStep] = []
         for index, item in enumerate(node.items):
             step = self._step(index, item, ids[index], scope, exprs)
-            if step is not None:
+            if step is not None and index not in duplicates:
+                scope.steps[step.id] = StepInfo(index, step.output_type)
                 checked.append(step)
         return checked
 
@@ -208,11 +222,28 @@ class PlaybookChecker:
             )
             return None
         key, body = present[0]
+        if isinstance(body, YScalar) and body.value is None and not body.invalid:
+            self.reporter.report(
+                "S103",
+                key.span,
+                f"'{key.text}' must be a mapping, found nothing (null)",
+                f"give '{key.text}' its keys, indented below it",
+            )
+            return None
         if isinstance(body, YMap):
             _no_expressions(body, _STATIC_KEYS[key.text], self.reporter)
             remember = body.get("remember")
             if isinstance(remember, YMap):
                 _no_expressions(remember, _STATIC_KEYS["remember"], self.reporter)
+            elif isinstance(remember, YScalar) and remember.value is None:
+                remember_key = body.key("remember")
+                assert remember_key is not None
+                self.reporter.report(
+                    "S103",
+                    remember_key.span,
+                    "'remember' must be a mapping, found nothing (null)",
+                    "give it at least 'type:', or remove it",
+                )
         if model is None or step_id is None or not isinstance(body, YMap):
             return None
 
@@ -223,6 +254,10 @@ class PlaybookChecker:
             condition = self._condition(if_node, exprs)
 
         title = model.title or model.id
+        title_value: Value | None = None
+        title_node = node.get("title")
+        if title_node is not None and OPEN in title:
+            title_value = exprs.value(title_node, STRING, "the step title")[1]
         ctx = StepContext(
             self.reporter, self.library, exprs, node, body, key, title, self.reported_templates
         )
@@ -238,10 +273,10 @@ class PlaybookChecker:
             result = check_data_query(ctx, model.data_query)
 
         output: Type = optional(result.output_type) if conditional else result.output_type
-        scope.steps[step_id] = StepInfo(index, output)
         return CheckedStep(
             id=step_id,
             title=title,
+            title_value=title_value,
             index=index,
             kind=key.text,
             condition=condition,
@@ -255,11 +290,14 @@ class PlaybookChecker:
         condition_type, value = exprs.value(node, None, "the condition")
         fit = fits(condition_type, BOOL)
         if fit is Fit.NO:
+            plain = isinstance(value, Lit) and isinstance(value.value, str)
             self.reporter.report(
                 "X210",
                 node.span,
                 f"'if:' must be a bool, found {condition_type}",
-                "compare it, e.g. length(x) > 0, or use contains(...)",
+                "write the condition inside ${{ }}"
+                if plain
+                else "compare it, e.g. length(x) > 0, or use contains(...)",
             )
         elif fit is Fit.IF_NOT_NULL:
             exprs.warn_null(node.span, "the condition")

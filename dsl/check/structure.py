@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import types
 import typing
 from typing import Any, TypeVar
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from dsl.diagnostics import Reporter, did_you_mean
+from dsl.expr.parser import OPEN
 from dsl.source import YMap, YNode, YScalar, YSeq, to_python
 from dsl.span import Span
 
@@ -25,10 +27,22 @@ _TYPE_ERRORS = {
     "list_type": "a list",
 }
 
-_ID_HINTS = {
-    "id": "use kebab-case: lowercase letters and digits joined by '-', e.g. 'my-playbook'",
-}
-_NAME_HINT = "use lowercase letters, digits and '_', starting with a letter, e.g. 'repo_urls'"
+
+def _id_hint(text: str, *, playbook: bool) -> str:
+    """The naming rule, with the offending name rewritten to follow it."""
+    joiner = "-" if playbook else "_"
+    words = re.findall(r"[a-z0-9]+", re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", text).lower())
+    suggestion = joiner.join(words)
+    if not suggestion or not suggestion[0].isalpha():
+        suggestion = ("p" if playbook else "x") + joiner + suggestion
+    if playbook:
+        return f"use kebab-case: lowercase letters and digits joined by '-', e.g. '{suggestion}'"
+    return f"use lowercase letters, digits and '_', starting with a letter, e.g. '{suggestion}'"
+
+
+# Keys people put one level off: where they belong.
+_STEP_KEYS = {"id", "title", "if"}
+_INSTRUCTION_KEYS = {"with", "prompt", "template", "skill", "operation", "sql", "remember"}
 
 
 def describe_node(node: YNode | None) -> str:
@@ -54,36 +68,37 @@ def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] |
     """The model class that validates the value at `loc` (for listing its keys)."""
     current: Any = model
     for part in loc:
+        current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
-            if not isinstance(part, str):
-                return None
             field = next(
                 (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
             )
             if field is None:
                 return None
             current = field.annotation
+        elif typing.get_origin(current) in (list, dict):
+            current = typing.get_args(current)[-1]  # the element; `part` is an index or key
         else:
-            current = _unwrap(current)
-            if current is None:
-                return None
-    current = _unwrap(current) if not isinstance(current, type) else current
+            return None
+    current = _unwrap(current)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return current
     return None
 
 
 def _unwrap(annotation: Any) -> Any:
-    """Optional[X] -> X, list[X] -> X, dict[str, X] -> X, Annotated[X, ...] -> X."""
-    origin = typing.get_origin(annotation)
-    if origin is typing.Annotated:
-        return _unwrap(typing.get_args(annotation)[0])
-    if origin in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0] if len(args) == 1 else None
-    if origin in (list, dict):
-        return typing.get_args(annotation)[-1]
-    return annotation
+    """Annotated[X, ...] -> X and Optional[X] -> X, repeatedly."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, types.UnionType):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(args) != 1:
+                return annotation
+            annotation = args[0]
+        else:
+            return annotation
 
 
 def allowed_keys(model: type[BaseModel]) -> list[str]:
@@ -121,29 +136,53 @@ def _start(node: YNode) -> Span:
     return Span.point(node.span.line, node.span.column)
 
 
-def validate(
-    model: type[M], node: YNode, reporter: Reporter, label: str, field_prefix: tuple[Any, ...] = ()
-) -> M | None:
-    """The validated model, or None after reporting every error against its span."""
+def validate(model: type[M], node: YNode, reporter: Reporter, label: str) -> M | None:
+    """The validated model, or None after reporting every error against its span.
+
+    When the only errors are unknown keys, they are reported and the model is built
+    without them, so that one misspelt key does not hide the other problems.
+    """
+    data = to_python(node)
     try:
-        return model.model_validate(to_python(node))
+        return model.model_validate(data)
     except ValidationError as error:
-        for item in error.errors(include_url=False):
+        items = error.errors(include_url=False)
+        for item in items:
             _report(model, node, item, reporter, label)
-        return None
+        if any(item["type"] != "extra_forbidden" for item in items):
+            return None
+        for item in items:
+            _drop(data, tuple(item["loc"]))
+        try:
+            return model.model_validate(data)
+        except ValidationError:
+            return None
+
+
+def _drop(data: Any, loc: tuple[Any, ...]) -> None:
+    for part in loc[:-1]:
+        data = data[part]
+    if isinstance(data, dict):
+        data.pop(loc[-1], None)
 
 
 def _report(model: type[BaseModel], root: YNode, item: Any, reporter: Reporter, label: str) -> None:
     loc: tuple[Any, ...] = tuple(item["loc"])
     kind: str = item["type"]
+    if isinstance(item.get("input"), str) and OPEN in item["input"] and kind != "extra_forbidden":
+        return  # an expression in a fixed-value key: S110 already says what is wrong
     value_node, key_node, parent = _place(root, loc)
     key_text = str(loc[-1]) if loc else label
     if kind == "extra_forbidden":
         owner = _model_at(model, loc[:-1])
         options = allowed_keys(owner) if owner else []
-        hint = did_you_mean(key_text, options) or (
-            f"allowed keys: {', '.join(options)}" if options else None
-        )
+        hint = did_you_mean(key_text, options)
+        if hint is None and key_text in _STEP_KEYS and len(loc) > 1:
+            hint = f"'{key_text}' belongs on the step, beside 'id'"
+        elif hint is None and key_text in _INSTRUCTION_KEYS and len(loc) == 1 and label == "step":
+            hint = f"'{key_text}' belongs inside the instruction (store, generate, ...)"
+        elif hint is None and options:
+            hint = f"allowed keys: {', '.join(options)}"
         span = key_node.span if key_node else root.span
         reporter.report(
             "S101", span, f"unknown key '{key_text}' in {_where(loc[:-1], label)}", hint
@@ -159,25 +198,31 @@ def _report(model: type[BaseModel], root: YNode, item: Any, reporter: Reporter, 
         )
     elif kind in _TYPE_ERRORS:
         target = value_node or key_node or root
+        what = f"'{key_text}'" if loc else label
+        hint = None
+        if not loc and label.startswith("input ") and isinstance(root, YScalar):
+            hint = f"write the input as a mapping: {{type: {root.text or 'string'}}}"
         reporter.report(
             "S103",
             target.span,
-            f"'{key_text}' must be {_TYPE_ERRORS[kind]}, found {describe_node(value_node)}",
+            f"{what} must be {_TYPE_ERRORS[kind]}, found {describe_node(value_node or root)}",
+            hint,
         )
     elif kind == "string_pattern_mismatch":
         target = value_node or key_node or root
         what = "name" if loc and loc[-1] == "[key]" else "id"
         text = key_node.text if loc and loc[-1] == "[key]" and key_node else item["input"]
-        hint = _ID_HINTS.get(str(loc[-1])) if len(loc) == 1 else _NAME_HINT
+        hint = _id_hint(str(text), playbook=loc == ("id",) and label == "playbook")
         reporter.report("S104", target.span, f"invalid {what} '{text}'", hint)
     elif kind == "literal_error":
         expected = item.get("ctx", {}).get("expected", "")
         options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
         got = str(item["input"])
         target = value_node or root
-        hint = did_you_mean(got, options) or f"use one of: {', '.join(options)}"
+        close = did_you_mean(got, options)
+        hint = f"use one of: {', '.join(options)}" + (f" ({close})" if close else "")
         reporter.report("S109", target.span, f"invalid {key_text} '{got}'", hint)
-    elif kind == "too_short":
+    elif kind == "string_too_short" or kind == "too_short":
         target = value_node or key_node or root
         reporter.report("S109", target.span, f"'{key_text}' must not be empty", None)
     elif kind in ("greater_than_equal", "greater_than"):

@@ -45,11 +45,13 @@ _ESCAPE_RE = re.compile(r"\\(u[0-9a-fA-F]{4}|.)", re.DOTALL)
 
 
 def _unescape(body: str) -> str:
+    """Backslash escapes; an unknown one stays as written (`\\q` is a backslash and q)."""
+
     def replace(match: re.Match[str]) -> str:
         seq = match.group(1)
         if seq.startswith("u") and len(seq) == 5:
             return chr(int(seq[1:], 16))
-        return _ESCAPES.get(seq, seq)
+        return _ESCAPES.get(seq, "\\" + seq)
 
     return _ESCAPE_RE.sub(replace, body)
 
@@ -163,6 +165,49 @@ def _describe_expected(expected: set[str]) -> str:
     return " or ".join(names)
 
 
+_PYTHON_WORDS = {"not": "'!'", "and": "'&&'", "or": "'||'", "is": "'=='", "in": "contains(...)"}
+
+
+def _unclosed(text: str) -> ParseError | None:
+    """An opening bracket that is never closed, if any (quotes skipped)."""
+    stack: list[int] = []
+    quote: str | None = None
+    i = 0
+    while i < len(text):
+        char = text[i]
+        if quote:
+            if char == "\\":
+                i += 1
+            elif char == quote:
+                quote = None
+        elif char in "'\"":
+            quote = char
+        elif char in "([":
+            stack.append(i)
+        elif char in ")]" and stack:
+            stack.pop()
+        i += 1
+    if not stack:
+        return None
+    at = stack[-1]
+    closer = ")" if text[at] == "(" else "]"
+    return ParseError(f"'{text[at]}' is never closed", at, at + 1, f"close it with '{closer}'")
+
+
+def _python_word(text: str, token_start: int) -> ParseError | None:
+    """`not x`, `a and b`: Python's words where the language has operators."""
+    match = re.search(r"\b(not|and|or|is|in)\s*$", text[:token_start])
+    if match is None:
+        return None
+    word = match.group(1)
+    return ParseError(
+        f"'{word}' is not an operator here",
+        match.start(1),
+        match.end(1),
+        f"use {_PYTHON_WORDS[word]}",
+    )
+
+
 def _syntax_error(text: str, error: UnexpectedInput) -> ParseError:
     if isinstance(error, UnexpectedCharacters):
         pos = error.pos_in_stream or 0
@@ -170,8 +215,12 @@ def _syntax_error(text: str, error: UnexpectedInput) -> ParseError:
         hint = None
         if char == "=":
             hint = "compare with '=='"
-        elif char in "&|":
-            hint = "use '&&' and '||'"
+        elif char in "&|" and text[pos : pos + 2] not in ("&&", "||"):
+            hint = (
+                "expressions have no filters; call a function instead, e.g. join(x, ', ')"
+                if char == "|"
+                else "use '&&'"
+            )
         elif char in "'\"":
             hint = "the string is never closed; end it with the same quote"
         elif char == "+":
@@ -179,7 +228,21 @@ def _syntax_error(text: str, error: UnexpectedInput) -> ParseError:
         return ParseError(f"unexpected character '{char}'", pos, pos + 1, hint)
     if isinstance(error, UnexpectedToken):
         token = error.token
+        if token.type == "NAME" and str(token) in _PYTHON_WORDS:
+            start = token.start_pos or 0
+            return ParseError(
+                f"'{token}' is not an operator here",
+                start,
+                start + len(token),
+                f"use {_PYTHON_WORDS[str(token)]}",
+            )
+        word = _python_word(text, token.start_pos or 0) if token.type != "$END" else None
+        if word is not None:
+            return word
         if token.type == "$END":
+            unclosed = _unclosed(text)
+            if unclosed is not None:
+                return unclosed
             end = len(text.rstrip())
             expected = _describe_expected(set(error.expected)) or "more"
             return ParseError(f"expression ends early; expected {expected}", end, end + 1)
@@ -264,7 +327,8 @@ def parse_with_grammar(text: str) -> Expr:
 def _find_close(text: str, start: int) -> int:
     """Index of the `}}` that closes an expression starting at `start`, or -1.
 
-    Quotes are skipped so that a string literal may contain '}}'.
+    Quotes are skipped so that a string literal may contain '}}'; a quote that is never
+    closed raises ParseError at the quote.
     """
     close = text.find(CLOSE, start)
     if close < 0:
@@ -273,6 +337,7 @@ def _find_close(text: str, start: int) -> int:
         return close  # no string literal can hide a '}}'
     i = start
     quote: str | None = None
+    opened = start
     while i < len(text):
         char = text[i]
         if quote:
@@ -282,10 +347,14 @@ def _find_close(text: str, start: int) -> int:
             if char == quote:
                 quote = None
         elif char in "'\"":
-            quote = char
+            quote, opened = char, i
         elif text.startswith(CLOSE, i):
             return i
         i += 1
+    if quote is not None:
+        raise ParseError(
+            "string literal is never closed", opened, opened + 1, "end it with the same quote"
+        )
     return -1
 
 
