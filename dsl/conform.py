@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from dsl.types import ANY, BOOL, INT, NULL, NUMBER, STRING, TEXT, URL, ListT, Opt, Record, Type
-
-_URL = re.compile(r"^(https?://[^\s/$.?#][^\s]*|git@[^\s:]+:[^\s]+)$")
+from dsl.types import (
+    ANY,
+    BOOL,
+    INT,
+    NULL,
+    NUMBER,
+    STRING,
+    TEXT,
+    URL,
+    URL_PATTERN,
+    ListT,
+    Opt,
+    Record,
+    Type,
+)
 
 
 def _kind(value: Any) -> str:
@@ -41,7 +52,7 @@ def mismatch(value: Any, expected: Type, where: str = "value") -> str | None:
     elif expected == URL:
         if not isinstance(value, str):
             return f"{where} must be a URL, found {_kind(value)}"
-        return None if _URL.match(value) else f"{where} is not an http(s):// or git@ URL"
+        return None if URL_PATTERN.match(value) else f"{where} is not an http(s):// or git@ URL"
     elif expected == INT:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif expected == NUMBER:

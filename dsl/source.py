@@ -382,12 +382,13 @@ class _Builder:
 
     def _alias(self, event: Any) -> YNode:
         start, end = event.start_mark, event.end_mark
+        span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         target = self.anchors.get(event.anchor)
         self.aliases += 1
         if target is None:
             self.reporter.report(
                 "Y001",
-                Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1),
+                span,
                 f"invalid YAML: alias '*{event.anchor}' refers to no anchor",
                 "define the anchor (&name) before using the alias (*name)",
             )
@@ -395,7 +396,7 @@ class _Builder:
         if id(target) in self.open:
             self.reporter.report(
                 "Y007",
-                Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1),
+                span,
                 f"alias '*{event.anchor}' refers to a value that contains it",
                 "recursive values are not supported",
             )
@@ -404,7 +405,7 @@ class _Builder:
             if self.aliases == MAX_ALIASES + 1:
                 self.reporter.report(
                     "Y004",
-                    Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1),
+                    span,
                     f"more than {MAX_ALIASES} YAML aliases",
                     "write the values out instead of repeating anchors",
                 )

@@ -73,6 +73,9 @@ URL = Prim("url")
 ANY = Prim("any")
 NULL = Prim("null")  # the type of the literal `null`; never written by authors
 
+# What `url` accepts: http(s) URLs and scp-like git remotes.
+URL_PATTERN = re.compile(r"^(https?://[^\s/$.?#][^\s]*|git@[^\s:]+:[^\s]+)$")
+
 PRIMITIVES = {t.name: t for t in (STRING, TEXT, INT, NUMBER, BOOL, URL, ANY)}
 INTERPOLATABLE = {STRING, TEXT, URL, INT, NUMBER, BOOL, ANY}
 _STRINGY = {STRING, TEXT, URL}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,6 +21,7 @@ from dsl.types import (
     STRING,
     TEXT,
     URL,
+    URL_PATTERN,
     Fit,
     ListT,
     Opt,
@@ -36,7 +36,6 @@ from dsl.values import Ex, Interp, ListV, Lit, MapV, Value
 ROOTS = ("inputs", "steps", "project", "session")
 PROJECT = Record("Project", (("id", STRING), ("name", STRING)))
 SESSION = Record("Session", (("id", STRING),))
-URL_PATTERN = re.compile(r"^(https?://[^\s/$.?#][^\s]*|git@[^\s:]+:[^\s]+)$")
 _COMPARABLE_ORDER = (INT, NUMBER)
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dsl.check.checked import CheckedRemember
-from dsl.check.expressions import URL_PATTERN, ExprChecker
+from dsl.check.expressions import ExprChecker
 from dsl.check.structure import describe_node
 from dsl.diagnostics import Reporter, did_you_mean
 from dsl.expr.parser import OPEN
@@ -21,6 +21,7 @@ from dsl.types import (
     STRING,
     TEXT,
     URL,
+    URL_PATTERN,
     Fit,
     ListT,
     Type,
