@@ -80,3 +80,48 @@ def mismatch(value: Any, expected: Type, where: str = "value") -> str | None:
     else:
         ok = False
     return None if ok else f"{where} must be {expected}, found {_kind(value)}"
+
+
+def json_schema(expected: Type) -> dict[str, Any]:
+    """The JSON Schema of values of a type (what an MCP client should send)."""
+    if expected == ANY:
+        return {}
+    if isinstance(expected, Opt):
+        return {"anyOf": [json_schema(expected.inner), {"type": "null"}]}
+    if expected in (STRING, TEXT):
+        schema: dict[str, Any] = {"type": "string"}
+        if expected == TEXT:
+            schema["contentMediaType"] = "text/plain"
+        return schema
+    if expected == URL:
+        return {"type": "string", "pattern": URL_PATTERN.pattern}
+    if expected == INT:
+        return {"type": "integer"}
+    if expected == NUMBER:
+        return {"type": "number"}
+    if expected == BOOL:
+        return {"type": "boolean"}
+    if isinstance(expected, ListT):
+        return {"type": "array", "items": json_schema(expected.elem)}
+    if isinstance(expected, Record):
+        return {
+            "type": "object",
+            "properties": {name: json_schema(t) for name, t in expected.fields},
+            "required": [name for name, t in expected.fields if not isinstance(t, Opt)],
+        }
+    return {}
+
+
+def complete(value: Any, expected: Type) -> Any:
+    """`value` with the absent optional fields of its records filled in as null, so that
+    templates and expressions can read every declared field. Assumes `value` conforms."""
+    if isinstance(expected, Opt):
+        return None if value is None else complete(value, expected.inner)
+    if isinstance(expected, ListT) and isinstance(value, list):
+        return [complete(item, expected.elem) for item in value]
+    if isinstance(expected, Record) and isinstance(value, dict):
+        filled = dict(value)
+        for name, field_type in expected.fields:
+            filled[name] = complete(value.get(name), field_type)
+        return filled
+    return value

@@ -15,7 +15,7 @@ STAGES = [
     {"span", "codes"},
     {"diagnostics"},
     {"types", "source", "values", "expr", "library", "conform"},
-    {"syntax", "functions", "stdlib", "templates"},
+    {"syntax", "functions", "stdlib", "templates", "evaluate"},
     {"check"},
     {"ir", "suppress", "formats", "schema"},
     {"compiler"},
