@@ -1,0 +1,1 @@
+"""The store: PostgreSQL through asyncpg, every transaction scoped to one project."""

@@ -1,0 +1,70 @@
+"""Playbook runs: the compiled program they started with, their state, and a row version
+for optimistic concurrency."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from codifier.store.database import Connection, record
+
+_COLUMNS = (
+    "id, project_id, playbook_id, playbook_version, source_hash, program, state, status,"
+    " row_version, created_by, created_at, updated_at"
+)
+
+
+async def create(
+    conn: Connection,
+    *,
+    project_id: UUID,
+    playbook_id: str,
+    playbook_version: int,
+    source_hash: str,
+    program: Any,
+    state: dict[str, Any],
+    status: str,
+    created_by: str,
+    session_id: UUID | None = None,
+) -> dict[str, Any]:
+    row = await conn.fetchrow(
+        "INSERT INTO sessions (id, project_id, playbook_id, playbook_version, source_hash,"
+        " program, state, status, created_by)"
+        " VALUES (coalesce($1, gen_random_uuid()), $2, $3, $4, $5, $6, $7, $8, $9)"
+        f" RETURNING {_COLUMNS}",
+        session_id,
+        project_id,
+        playbook_id,
+        playbook_version,
+        source_hash,
+        program,
+        state,
+        status,
+        created_by,
+    )
+    result = record(row)
+    assert result is not None
+    return result
+
+
+async def get(conn: Connection, session_id: UUID) -> dict[str, Any] | None:
+    return record(await conn.fetchrow(f"SELECT {_COLUMNS} FROM sessions WHERE id = $1", session_id))
+
+
+async def update(
+    conn: Connection,
+    session_id: UUID,
+    expected_version: int,
+    state: dict[str, Any],
+    status: str,
+) -> bool:
+    """Write the new state only if nobody else did since `expected_version` was read."""
+    updated = await conn.fetchval(
+        "UPDATE sessions SET state = $3, status = $4, row_version = row_version + 1,"
+        " updated_at = clock_timestamp() WHERE id = $1 AND row_version = $2 RETURNING row_version",
+        session_id,
+        expected_version,
+        state,
+        status,
+    )
+    return updated is not None
