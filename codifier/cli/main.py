@@ -7,19 +7,10 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codifier import __version__
-from codifier.cli import check, render, schema
+from codifier.cli import check, render, schema, serve
 from codifier.cli.check import UsageError
 
 EXIT_USAGE = 2
-
-
-def _serve(args: argparse.Namespace) -> int:
-    del args
-    sys.stderr.write(
-        "codifier serve: the MCP server arrives with the runtime (issue 3); "
-        "today `codifier check`, `render` and `schema` work\n"
-    )
-    return EXIT_USAGE
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,16 +30,12 @@ def build_parser() -> argparse.ArgumentParser:
         ("check", "lint playbooks", check.add_arguments, check.run),
         ("render", "show a generator's prompt", render.add_arguments, render.run),
         ("schema", "print the playbook JSON Schema", schema.add_arguments, schema.run),
+        ("serve", "start the MCP server", serve.add_arguments, serve.run),
     ]
     for name, help_text, add, run in table:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         add(sub)
         sub.set_defaults(run=run)
-    serve = commands.add_parser("serve", help="start the MCP server")
-    serve.add_argument("--transport", choices=("http", "stdio"), default="http")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.set_defaults(run=_serve)
     return parser
 
 

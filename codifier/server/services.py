@@ -1,0 +1,396 @@
+"""What the tools do, free of MCP: projects, memories, playbooks and runs.
+
+Every method takes the calling principal; project keys are confined to their project
+here and, underneath, by row-level security.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID, uuid4
+
+from codifier.catalog import Entry
+from codifier.server.errors import CallError, conflict, forbidden, invalid, not_found
+from codifier.server.principal import Principal
+from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
+from codifier.store import memories, projects, sessions
+from codifier.store.database import ADMIN, Database, Scope
+from codifier.store.memories import NewMemory
+from dsl.interpreter import (
+    AnswerError,
+    Ask,
+    Done,
+    Effect,
+    Failed,
+    Generate,
+    InputError,
+    Interpreter,
+    InvokeSkill,
+    QueryData,
+    Transition,
+    status_of,
+)
+from dsl.ir import Program
+from dsl.library import Library
+
+MAX_STEPS_PER_CALL = 1000  # server-side steps run inside one call; a bound, not a budget
+
+
+def _uuid(value: str | None, what: str) -> UUID | None:
+    if value is None or value == "":
+        return None
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise invalid(f"{what} '{value}' is not a valid id") from None
+
+
+@dataclass
+class Services:
+    db: Database
+    library: Library
+    catalog: dict[str, Entry]
+
+    # -- projects -------------------------------------------------------------------
+
+    async def project_for(
+        self, who: Principal, project_id: str | None = None, project_name: str | None = None
+    ) -> UUID:
+        """The project a call acts on: the one named, else the caller's default."""
+        wanted = _uuid(project_id, "project_id")
+        if wanted is None and project_name:
+            async with self.db.transaction(ADMIN if who.is_admin else self._own(who)) as conn:
+                row = await projects.find(conn, project_name)
+            if row is None:
+                raise not_found(f"no project named '{project_name}'")
+            wanted = UUID(row["id"])
+        if not who.is_admin:
+            assert who.project_id is not None
+            if wanted is not None and wanted != who.project_id:
+                raise forbidden("this API key belongs to another project")
+            return who.project_id
+        if wanted is None:
+            async with self.db.transaction(ADMIN) as conn:
+                wanted = await projects.get_default(conn, who.id)
+            if wanted is None:
+                raise invalid(
+                    "no project given: pass project_id, or choose one with "
+                    "manage_projects(operation='switch')"
+                )
+        async with self.db.transaction(ADMIN) as conn:
+            if await projects.get(conn, wanted) is None:
+                raise not_found(f"no project with id {wanted}")
+        return wanted
+
+    @staticmethod
+    def _own(who: Principal) -> Scope:
+        assert who.project_id is not None
+        return Scope.project(who.project_id)
+
+    async def manage_projects(
+        self,
+        who: Principal,
+        operation: str,
+        name: str | None,
+        description: str | None,
+        project_id: str | None,
+    ) -> dict[str, Any]:
+        if operation == "create":
+            if not who.is_admin:
+                raise forbidden("only the admin token can create projects")
+            if not name or not name.strip():
+                raise invalid("create needs a name")
+            async with self.db.transaction(ADMIN) as conn:
+                try:
+                    row = await projects.create(conn, name.strip(), description or "")
+                except projects.ProjectExists as error:
+                    raise conflict(str(error)) from None
+            return {"project": row}
+        if operation == "list":
+            scope = ADMIN if who.is_admin else self._own(who)
+            async with self.db.transaction(scope) as conn:
+                return {"projects": await projects.list_all(conn)}
+        if operation in ("get", "switch"):
+            project = await self.project_for(who, project_id, name)
+            async with self.db.transaction(ADMIN if who.is_admin else self._own(who)) as conn:
+                found = await projects.get(conn, project)
+                if operation == "switch":
+                    await projects.set_default(conn, who.id, project)
+            return {"project": found}
+        raise invalid(f"unknown operation '{operation}' (create, list, switch, get)")
+
+    # -- memories -------------------------------------------------------------------
+
+    async def fetch_context(
+        self,
+        who: Principal,
+        project_id: str | None,
+        memory_type: str | None,
+        tags: list[str] | None,
+        query: str | None,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]:
+        if not 1 <= limit <= memories.MAX_LIMIT:
+            raise invalid(f"limit must be between 1 and {memories.MAX_LIMIT}")
+        if offset < 0:
+            raise invalid("offset must not be negative")
+        if memory_type is not None and memory_type not in memories.MEMORY_TYPES:
+            raise invalid(f"unknown memory_type '{memory_type}'")
+        project = await self.project_for(who, project_id)
+        async with self.db.transaction(Scope.project(project)) as conn:
+            rows = await memories.fetch(
+                conn,
+                project,
+                memory_type=memory_type,
+                tags=tags,
+                query=query,
+                limit=limit,
+                offset=offset,
+            )
+        return {"project_id": str(project), "memories": rows, "count": len(rows)}
+
+    async def update_memory(
+        self,
+        who: Principal,
+        project_id: str | None,
+        memory_id: str | None,
+        memory: NewMemory,
+    ) -> dict[str, Any]:
+        if memory.memory_type not in memories.MEMORY_TYPES:
+            raise invalid(
+                f"unknown memory_type '{memory.memory_type}' "
+                f"(one of: {', '.join(memories.MEMORY_TYPES)})"
+            )
+        if not memory.title.strip() or not memory.content.strip():
+            raise invalid("title and content must not be empty")
+        project = await self.project_for(who, project_id)
+        target = _uuid(memory_id, "id")
+        async with self.db.transaction(Scope.project(project)) as conn:
+            try:
+                row, created = await memories.upsert(conn, project, memory, target)
+            except memories.MemoryNotFound as error:
+                raise not_found(str(error)) from None
+        return {"memory": row, "created": created}
+
+    async def delete_memory(
+        self, who: Principal, project_id: str | None, memory_id: str
+    ) -> dict[str, Any]:
+        project = await self.project_for(who, project_id)
+        target = _uuid(memory_id, "id")
+        if target is None:
+            raise invalid("delete_memory needs an id")
+        async with self.db.transaction(Scope.project(project)) as conn:
+            if not await memories.delete(conn, target):
+                raise not_found(f"no memory with id {target} in this project")
+        return {"deleted": str(target)}
+
+    # -- playbooks ------------------------------------------------------------------
+
+    def list_playbooks(self, role: str | None) -> dict[str, Any]:
+        items = []
+        for entry in self.catalog.values():
+            program = entry.program
+            if role and program.role not in (role, "any"):
+                continue
+            items.append(
+                {
+                    "id": program.id,
+                    "name": program.name,
+                    "role": program.role,
+                    "version": program.version,
+                    "description": program.description,
+                    "inputs": [
+                        {
+                            "name": i.name,
+                            "type": i.type,
+                            "required": i.required,
+                            "default": i.default,
+                            "description": i.description,
+                        }
+                        for i in program.inputs
+                    ],
+                    "step_count": len(program.steps),
+                }
+            )
+        return {"playbooks": items}
+
+    async def run_playbook(
+        self,
+        who: Principal,
+        playbook_id: str,
+        project_id: str | None,
+        project_name: str | None,
+        inputs: dict[str, Any] | None,
+    ) -> dict[str, Any]:
+        entry = self.catalog.get(playbook_id)
+        if entry is None:
+            raise not_found(
+                f"no playbook '{playbook_id}' (playbooks: {', '.join(sorted(self.catalog))})"
+            )
+        project = await self.project_for(who, project_id, project_name)
+        async with self.db.transaction(Scope.project(project)) as conn:
+            project_row = await projects.get(conn, project)
+        assert project_row is not None
+        machine = Interpreter(entry.program, self.library)
+        session_id = uuid4()
+        try:
+            transition = machine.start(
+                inputs or {},
+                {"id": str(project), "name": project_row["name"]},
+                {"id": str(session_id)},
+            )
+        except InputError as error:
+            raise invalid(str(error)) from None
+        async with self.db.transaction(Scope.project(project)) as conn:
+            row = await sessions.create(
+                conn,
+                session_id=session_id,
+                project_id=project,
+                playbook_id=entry.program.id,
+                playbook_version=entry.program.version,
+                source_hash=entry.program.source_hash,
+                program=json.loads(entry.program.to_json()),
+                state=transition.state,
+                status=transition.state["status"],
+                created_by=who.id,
+            )
+            await self._remember(conn, project, transition, who)
+        return await self._drive(who, project, machine, row, transition)
+
+    async def advance_step(
+        self, who: Principal, session_id: str, step_id: str, answer: Any
+    ) -> dict[str, Any]:
+        target = _uuid(session_id, "session_id")
+        assert target is not None
+        row = await self._session(who, target)
+        project = UUID(row["project_id"])
+        program = Program.from_json(json.dumps(row["program"]))
+        machine = Interpreter(program, self.library)
+        state = row["state"]
+        if state["status"] in ("completed", "failed"):
+            raise conflict(f"the session is {state['status']}; start a new run")
+        current = program.steps[state["pc"]]
+        if step_id != current.id:
+            raise conflict(
+                f"step '{step_id}' is not the session's current step (current: '{current.id}')"
+            )
+        try:
+            transition = machine.resume(state, answer)
+        except AnswerError as error:
+            raise invalid(str(error)) from None
+        row = await self._save(project, row, transition, who)
+        return await self._drive(who, project, machine, row, transition)
+
+    async def _session(self, who: Principal, session_id: UUID) -> dict[str, Any]:
+        # The admin may resume any session; a key only its project's (RLS agrees).
+        scope = ADMIN if who.is_admin else self._own(who)
+        async with self.db.transaction(scope) as conn:
+            row = await sessions.get(conn, session_id)
+        if row is None:
+            raise not_found(f"no session {session_id}")
+        return row
+
+    async def _save(
+        self, project: UUID, row: dict[str, Any], transition: Transition, who: Principal
+    ) -> dict[str, Any]:
+        async with self.db.transaction(Scope.project(project)) as conn:
+            ok = await sessions.update(
+                conn,
+                UUID(row["id"]),
+                row["row_version"],
+                transition.state,
+                transition.state["status"],
+            )
+            if not ok:
+                raise conflict("another call advanced this session first; fetch it and retry")
+            await self._remember(conn, project, transition, who)
+        return {**row, "state": transition.state, "row_version": row["row_version"] + 1}
+
+    async def _remember(
+        self, conn: Any, project: UUID, transition: Transition, who: Principal
+    ) -> None:
+        for write in transition.memories:
+            await memories.upsert(
+                conn,
+                project,
+                NewMemory(
+                    write.memory_type,
+                    write.title,
+                    write.content,
+                    write.tags,
+                    source_role=None,
+                    metadata={
+                        "session_id": transition.state["session"]["id"],
+                        "step": write.step_id,
+                    },
+                ),
+            )
+
+    async def _drive(
+        self,
+        who: Principal,
+        project: UUID,
+        machine: Interpreter,
+        row: dict[str, Any],
+        transition: Transition,
+    ) -> dict[str, Any]:
+        """Run server-side steps (skills, data queries) until the run needs the client."""
+        for _ in range(MAX_STEPS_PER_CALL):
+            effect = transition.effect
+            if not isinstance(effect, InvokeSkill | QueryData):
+                break
+            try:
+                result = await self._server_effect(project, effect, machine.program.role)
+            except (SkillError, CallError) as error:
+                transition = machine.fail(transition.state, str(error))
+            else:
+                transition = machine.resume(transition.state, result)
+            row = await self._save(project, row, transition, who)
+        return step_result(row["id"], transition.effect)
+
+    async def _server_effect(
+        self, project: UUID, effect: InvokeSkill | QueryData, role: str
+    ) -> Any:
+        if isinstance(effect, InvokeSkill):
+            implementation = IMPLEMENTATIONS[effect.skill]
+            run = RunContext(self.db, project, role)
+            return await implementation(run, **effect.args)
+        raise SkillError(
+            f"data source '{effect.source or 'default'}' is not available on this server yet"
+        )
+
+
+def step_result(session_id: str, effect: Effect) -> dict[str, Any]:
+    """The step result of the MCP surface (ARCHITECTURE.md)."""
+    result: dict[str, Any] = {"session_id": str(session_id), "status": status_of(effect)}
+    if isinstance(effect, Ask | Generate | InvokeSkill | QueryData):
+        ref = effect.step
+        result["step"] = {"id": ref.id, "title": ref.title, "index": ref.index, "count": ref.count}
+    if isinstance(effect, Ask):
+        result["prompt"] = effect.prompt
+        result["expects"] = effect.expects
+        if effect.choices is not None:
+            result["choices"] = effect.choices
+        if effect.default is not None:
+            result["default"] = effect.default
+    elif isinstance(effect, Generate):
+        result["generate_request"] = {
+            "prompt": effect.prompt,
+            "output_format": effect.output_format,
+        }
+    elif isinstance(effect, Done):
+        result["outputs"] = effect.outputs
+    elif isinstance(effect, Failed):
+        if effect.step is not None:
+            ref = effect.step
+            result["step"] = {
+                "id": ref.id,
+                "title": ref.title,
+                "index": ref.index,
+                "count": ref.count,
+            }
+        result["error"] = effect.error
+    return result

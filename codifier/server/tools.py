@@ -1,0 +1,120 @@
+"""The MCP tools: names and argument names are a contract (ARCHITECTURE.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+
+from codifier.server.errors import CallError
+from codifier.server.principal import Principal, current_principal
+from codifier.server.services import Services
+from codifier.store.memories import NewMemory
+
+
+class ServicesHolder:
+    """Filled in by the app's lifespan, once the database is open."""
+
+    services: Services | None = None
+
+    def get(self) -> Services:
+        if self.services is None:
+            raise ToolError("[unavailable] the server is still starting")
+        return self.services
+
+
+def _who() -> Principal:
+    principal = current_principal.get()
+    if principal is None:
+        raise ToolError("[unauthorized] no credentials reached this call")
+    return principal
+
+
+async def _call(work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    try:
+        return await work()
+    except CallError as error:
+        raise ToolError(str(error)) from None
+
+
+def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
+    @server.tool()
+    async def manage_projects(
+        operation: Literal["create", "list", "switch", "get"],
+        name: str | None = None,
+        description: str | None = None,
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Create, list, get or switch to a project (switch sets your default project)."""
+        who, services = _who(), holder.get()
+        return await _call(
+            lambda: services.manage_projects(who, operation, name, description, project_id)
+        )
+
+    @server.tool()
+    async def fetch_context(
+        project_id: str | None = None,
+        memory_type: str | None = None,
+        tags: list[str] | None = None,
+        query: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """The project's memories, newest first, or by relevance to `query` (full text).
+        `tags` must all match; `limit` is at most 100."""
+        who, services = _who(), holder.get()
+        return await _call(
+            lambda: services.fetch_context(who, project_id, memory_type, tags, query, limit, offset)
+        )
+
+    @server.tool()
+    async def update_memory(
+        memory_type: str,
+        title: str,
+        content: str,
+        project_id: str | None = None,
+        id: str | None = None,
+        tags: list[str] | None = None,
+        source_role: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Save a memory (rule, document, api_contract, learning, research_finding).
+        With `id`, update that memory; otherwise identical content is not stored twice."""
+        who, services = _who(), holder.get()
+        memory = NewMemory(memory_type, title, content, tags or [], source_role, metadata or {})
+        return await _call(lambda: services.update_memory(who, project_id, id, memory))
+
+    @server.tool()
+    async def delete_memory(id: str, project_id: str | None = None) -> dict[str, Any]:
+        """Delete one memory of the project."""
+        who, services = _who(), holder.get()
+        return await _call(lambda: services.delete_memory(who, project_id, id))
+
+    @server.tool()
+    async def list_playbooks(role: str | None = None) -> dict[str, Any]:
+        """The playbooks this server runs, with their inputs and step counts."""
+        _who()
+        return holder.get().list_playbooks(role)
+
+    @server.tool()
+    async def run_playbook(
+        playbook_id: str,
+        project_id: str | None = None,
+        project_name: str | None = None,
+        inputs: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
+        """Start a playbook run. The result says what the run needs next: an answer
+        (prompt + expects), a generated artifact (generate_request), or it is done."""
+        who, services = _who(), holder.get()
+        return await _call(
+            lambda: services.run_playbook(who, playbook_id, project_id, project_name, inputs)
+        )
+
+    @server.tool()
+    async def advance_step(session_id: str, step_id: str, input: Any) -> dict[str, Any]:
+        """Answer the session's current step (`step_id` must be that step): the person's
+        answer for a prompt, or the generated artifact for a generate_request."""
+        who, services = _who(), holder.get()
+        return await _call(lambda: services.advance_step(who, session_id, step_id, input))

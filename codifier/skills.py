@@ -1,0 +1,116 @@
+"""Server-side skills: each skill declared in stdlib/ bound to its implementation.
+
+A server refuses to start when a declared skill has no implementation or the
+implementation's parameters disagree with the declaration.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
+
+from codifier.store import memories
+from codifier.store.database import Database, Scope
+from codifier.store.memories import NewMemory
+from dsl.library import SkillSig
+
+
+class SkillError(RuntimeError):
+    """A skill could not do its work; the step fails with this message."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunContext:
+    """What a skill knows about the run that calls it."""
+
+    db: Database
+    project_id: UUID
+    role: str | None = None
+
+
+SkillImpl = Callable[..., Awaitable[Any]]
+
+
+async def fetch_context(
+    run: RunContext,
+    memory_type: str | None = None,
+    tags: list[str] | None = None,
+    query: str | None = None,
+    limit: int = 20,
+) -> list[dict[str, Any]]:
+    if not 1 <= limit <= memories.MAX_LIMIT:
+        raise SkillError(f"limit must be between 1 and {memories.MAX_LIMIT}")
+    async with run.db.transaction(Scope.project(run.project_id)) as conn:
+        return await memories.fetch(
+            conn, run.project_id, memory_type=memory_type, tags=tags, query=query, limit=limit
+        )
+
+
+async def update_memory(
+    run: RunContext,
+    memory_type: str,
+    title: str,
+    content: str,
+    tags: list[str] | None = None,
+    metadata: Any = None,
+) -> dict[str, Any]:
+    if memory_type not in memories.MEMORY_TYPES:
+        raise SkillError(f"unknown memory type '{memory_type}'")
+    memory = NewMemory(memory_type, title, content, tags or [], run.role, metadata or {})
+    async with run.db.transaction(Scope.project(run.project_id)) as conn:
+        row, _ = await memories.upsert(conn, run.project_id, memory)
+    return row
+
+
+async def pack_repo(
+    run: RunContext,
+    url: str,
+    version_label: str | None = None,
+    include: list[str] | None = None,
+    exclude: list[str] | None = None,
+) -> dict[str, Any]:
+    # Repository packing arrives with the integrations (issue 4); until then the step
+    # fails with this message rather than pretending to pack anything.
+    raise SkillError("repository packing is not available on this server yet")
+
+
+async def pack_repos(
+    run: RunContext, urls: list[str], version_label: str | None = None
+) -> list[dict[str, Any]]:
+    return [await pack_repo(run, url, version_label) for url in urls]
+
+
+IMPLEMENTATIONS: dict[str, SkillImpl] = {
+    "fetch_context": fetch_context,
+    "update_memory": update_memory,
+    "pack_repo": pack_repo,
+    "pack_repos": pack_repos,
+}
+
+
+class BindingError(RuntimeError):
+    pass
+
+
+def bind(declared: Mapping[str, SkillSig], implementations: Mapping[str, SkillImpl]) -> None:
+    """Raise BindingError unless every declared skill has an agreeing implementation."""
+    problems: list[str] = []
+    for name, sig in declared.items():
+        impl = implementations.get(name)
+        if impl is None:
+            problems.append(f"skill '{name}' is declared in stdlib/ but not implemented")
+            continue
+        params = list(inspect.signature(impl).parameters.values())[1:]  # after RunContext
+        actual = {p.name: p.default is inspect.Parameter.empty for p in params}
+        wanted = {p.name: p.required for p in sig.params}
+        if actual != wanted:
+            problems.append(
+                f"skill '{name}': stdlib declares {wanted}, the implementation takes {actual}"
+            )
+    for name in set(implementations) - set(declared):
+        problems.append(f"skill '{name}' is implemented but not declared in stdlib/")
+    if problems:
+        raise BindingError("; ".join(problems))
