@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codifier import __version__
-from codifier.cli import check, render, schema, serve
+from codifier.cli import admin, check, render, schema, serve
 from codifier.cli.check import UsageError
 
 EXIT_USAGE = 2
@@ -31,6 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
         ("render", "show a generator's prompt", render.add_arguments, render.run),
         ("schema", "print the playbook JSON Schema", schema.add_arguments, schema.run),
         ("serve", "start the MCP server", serve.add_arguments, serve.run),
+        ("migrate", "apply database migrations", admin.add_migrate_arguments, admin.run_migrate),
+        ("keys", "manage API keys", admin.add_keys_arguments, admin.run_keys),
     ]
     for name, help_text, add, run in table:
         sub = commands.add_parser(name, help=help_text, description=help_text)
