@@ -102,7 +102,7 @@ def stop_embedded_postgres(home: Path) -> None:
     pid_file = home / "pgdata" / "postmaster.pid"
     with contextlib.suppress(OSError, ValueError):
         pid = int(pid_file.read_text().splitlines()[0])
-        os.kill(pid, signal.SIGTERM)
+        os.kill(pid, signal.SIGINT)  # fast shutdown: ends open sessions too
         for _ in range(100):
             os.kill(pid, 0)
             time.sleep(0.05)

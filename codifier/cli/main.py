@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codifier import __version__
-from codifier.cli import admin, check, render, schema, serve
+from codifier.cli import admin, check, render, run, schema, serve
 from codifier.cli.check import UsageError
 
 EXIT_USAGE = 2
@@ -31,13 +31,14 @@ def build_parser() -> argparse.ArgumentParser:
         ("render", "show a generator's prompt", render.add_arguments, render.run),
         ("schema", "print the playbook JSON Schema", schema.add_arguments, schema.run),
         ("serve", "start the MCP server", serve.add_arguments, serve.run),
+        ("run", "run a playbook in the terminal", run.add_arguments, run.run),
         ("migrate", "apply database migrations", admin.add_migrate_arguments, admin.run_migrate),
         ("keys", "manage API keys", admin.add_keys_arguments, admin.run_keys),
     ]
-    for name, help_text, add, run in table:
+    for name, help_text, add, handler in table:
         sub = commands.add_parser(name, help=help_text, description=help_text)
         add(sub)
-        sub.set_defaults(run=run)
+        sub.set_defaults(run=handler)
     return parser
 
 

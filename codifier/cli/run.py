@@ -1,0 +1,152 @@
+"""`codifier run PLAYBOOK`: run a playbook in the terminal, against the same store and
+with the same interpreter as the server.
+
+Answers are read a line at a time (JSON for numbers, booleans and lists; a list may also
+be written comma-separated). For a generate step the prompt is written to a file and the
+artifact is read from a file you name, or from $EDITOR when you give none.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any, TextIO
+
+import anyio
+
+from codifier.cli.check import UsageError
+from codifier.config import Settings
+from codifier.server.app import open_services
+from codifier.server.errors import CallError
+from codifier.server.principal import ADMIN_PRINCIPAL
+from codifier.server.services import Services
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "playbook", metavar="PLAYBOOK", help="a playbook id, e.g. initialize-project"
+    )
+    parser.add_argument("--project", required=True, help="project name (created if missing)")
+    parser.add_argument(
+        "--input",
+        dest="inputs",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a playbook input (JSON for non-string values); may repeat",
+    )
+    parser.add_argument(
+        "--workdir", type=Path, default=None, help="where generate prompts are written"
+    )
+
+
+def _parse_answer(text: str, expects: dict[str, Any]) -> Any:
+    kind = expects.get("type") or next(
+        (s.get("type") for s in expects.get("anyOf", []) if s.get("type") != "null"), None
+    )
+    if kind == "string" or kind is None:
+        return text
+    if kind == "array" and not text.lstrip().startswith("["):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # the interpreter says what is wrong with it
+
+
+def _read_artifact(prompt_file: Path, stdin: TextIO, out: TextIO) -> str:
+    out.write(f"  prompt written to {prompt_file}\n  artifact file (empty: open $EDITOR)> ")
+    out.flush()
+    answer = stdin.readline()
+    if answer == "":
+        raise UsageError("input ended before the run finished")
+    path = answer.strip()
+    if path:
+        try:
+            return Path(path).expanduser().read_text(encoding="utf-8")
+        except OSError as error:
+            raise UsageError(f"cannot read {path}: {error.strerror}") from None
+    editor = os.environ.get("EDITOR", "vi")
+    with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False) as draft:
+        draft_path = Path(draft.name)
+    subprocess.run([editor, str(draft_path)], check=False)
+    return draft_path.read_text(encoding="utf-8")
+
+
+async def _ensure_project(services: Services, name: str) -> str:
+    try:
+        listed = await services.manage_projects(ADMIN_PRINCIPAL, "list", None, None, None)
+        for project in listed["projects"]:
+            if project["name"] == name:
+                return str(project["id"])
+        created = await services.manage_projects(ADMIN_PRINCIPAL, "create", name, "", None)
+        return str(created["project"]["id"])
+    except CallError as error:
+        raise UsageError(error.message) from None
+
+
+async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+    inputs: dict[str, Any] = {}
+    for item in args.inputs:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--input takes NAME=VALUE, got '{item}'")
+        try:
+            inputs[name] = json.loads(value)
+        except json.JSONDecodeError:
+            inputs[name] = value
+    db, services = await open_services(Settings.from_env())
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
+    try:
+        project = await _ensure_project(services, args.project)
+        result = await services.run_playbook(ADMIN_PRINCIPAL, args.playbook, project, None, inputs)
+        while result["status"] in ("awaiting_input", "awaiting_generation"):
+            step = result["step"]
+            out.write(f"\n[{step['index'] + 1}/{step['count']}] {step['title']}\n")
+            if result["status"] == "awaiting_input":
+                out.write(f"{result['prompt']}\n")
+                if "choices" in result:
+                    out.write(f"  choices: {', '.join(map(str, result['choices']))}\n")
+                if "default" in result:
+                    out.write(f"  default: {result['default']}\n")
+                out.write("> ")
+                out.flush()
+                line = stdin.readline()
+                if line == "":
+                    raise UsageError("input ended before the run finished")
+                text = line.rstrip("\n")
+                answer = (
+                    result["default"]
+                    if not text and "default" in result
+                    else _parse_answer(text, result["expects"])
+                )
+            else:
+                prompt_file = workdir / f"{step['id']}.prompt.md"
+                prompt_file.write_text(result["generate_request"]["prompt"], encoding="utf-8")
+                answer = _read_artifact(prompt_file, stdin, out)
+            try:
+                result = await services.advance_step(
+                    ADMIN_PRINCIPAL, result["session_id"], step["id"], answer
+                )
+            except CallError as error:
+                out.write(f"  not accepted: {error.message}\n")
+        if result["status"] == "failed":
+            out.write(f"\nfailed: {result['error']}\n")
+            return 1
+        out.write(f"\ncompleted; session {result['session_id']}\n")
+        out.write(json.dumps(result.get("outputs", {}), indent=2) + "\n")
+        return 0
+    except CallError as error:
+        raise UsageError(error.message) from None
+    finally:
+        await db.close()
+
+
+def run(args: argparse.Namespace) -> int:
+    code: int = anyio.run(_run, args, sys.stdin, sys.stdout)
+    return code

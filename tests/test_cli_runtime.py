@@ -1,0 +1,71 @@
+"""`codifier run` in a terminal-like subprocess, and /health when the database is gone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from tests.server_harness import ROOT, running, server_env, stop_embedded_postgres
+
+
+def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> None:
+    artifacts = {}
+    for name in ("rules", "evals", "requirements", "roadmap"):
+        artifacts[name] = tmp_path / f"{name}.md"
+        artifacts[name].write_text(f"# {name} written by hand\n")
+    script = (
+        "\n".join(
+            [
+                "",  # project name: take the default (the project's name)
+                "Billing for Acme.",
+                "none",
+                "not a url, sorry",  # refused: the run asks again
+                "[]",
+                *(str(artifacts[n]) for n in ("rules", "evals", "requirements", "roadmap")),
+            ]
+        )
+        + "\n"
+    )
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "codifier.cli.main",
+            "run",
+            "initialize-project",
+            "--project",
+            "terminal-demo",
+            "--workdir",
+            str(tmp_path),
+        ],
+        cwd=ROOT,
+        env=server_env(tmp_path / "home", None),
+        input=script,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "not accepted: step 'repositories': the answer[0] is not an http(s):// or git@ URL" in (
+        result.stdout
+    )
+    assert '"rules": "# rules written by hand\\n"' in result.stdout
+    assert (tmp_path / "rules.prompt.md").read_text().startswith("You are a staff engineer")
+    assert "Traceback" not in result.stderr
+
+
+def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    with running(home) as server:
+        assert server.health()[0] == 200
+        stop_embedded_postgres(home)
+        deadline = time.monotonic() + 20
+        status, body = server.health()
+        while status != 503 and time.monotonic() < deadline:
+            time.sleep(0.2)
+            status, body = server.health()
+        assert status == 503
+        assert '"database":false' in body.replace(" ", "")
