@@ -55,7 +55,7 @@ async def test_rls_hides_other_projects_even_without_a_filter(db: Database) -> N
         # Raw SQL with no WHERE clause: the database itself scopes the rows.
         rows = await conn.fetch("SELECT project_id FROM memories")
         seen = {r["project_id"] for r in rows}
-        assert seen == {a}
+        assert seen == {str(a)}
         assert await conn.fetchval("SELECT count(*) FROM projects") == 1
         with pytest.raises(asyncpg.InsufficientPrivilegeError):
             await conn.execute(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
@@ -22,7 +23,7 @@ from codifier.config import Settings
 from codifier.library import load_library
 from codifier.server.principal import authenticate, current_principal
 from codifier.server.services import Services
-from codifier.server.tools import ServicesHolder, register_tools
+from codifier.server.tools import ServicesHolder, register_bench_echo, register_tools
 from codifier.skills import IMPLEMENTATIONS, bind
 from codifier.store.database import Database
 from codifier.store.store import open_database
@@ -54,6 +55,8 @@ def build_mcp(holder: ServicesHolder) -> MCPServer:
         ),
     )
     register_tools(server, holder)
+    if os.environ.get("CODIFIER_BENCH_ECHO") == "1":
+        register_bench_echo(server)
     return server
 
 

@@ -39,6 +39,17 @@ async def _call(work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]
         raise ToolError(str(error)) from None
 
 
+def register_bench_echo(server: MCPServer) -> None:
+    """A do-nothing tool with the same auth path, for bench/server.py's baseline. Only
+    registered when CODIFIER_BENCH_ECHO=1."""
+
+    @server.tool()
+    async def echo(text: str) -> dict[str, Any]:
+        """Return the text (benchmark baseline)."""
+        _who()
+        return {"text": text}
+
+
 def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     @server.tool()
     async def manage_projects(

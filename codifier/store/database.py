@@ -11,6 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -47,6 +48,15 @@ async def _init_connection(connection: asyncpg.Connection[asyncpg.Record]) -> No
         await connection.set_type_codec(
             name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
         )
+    # Ids travel as text: every caller wants strings, and converting each row costs.
+    await connection.set_type_codec(
+        "uuid", encoder=str, decoder=str, schema="pg_catalog", format="text"
+    )
+
+
+async def _keep_session(connection: asyncpg.Connection[asyncpg.Record]) -> None:
+    """Released connections need no reset query: transactions only ever change state
+    with SET LOCAL, and asyncpg still rolls back a transaction left open."""
 
 
 class Database:
@@ -62,22 +72,30 @@ class Database:
         finally:
             await connection.close()
         pool = await asyncpg.create_pool(
-            url, min_size=min_size, max_size=max_size, init=_init_connection
+            url, min_size=min_size, max_size=max_size, init=_init_connection, reset=_keep_session
         )
         return cls(pool)
 
     @asynccontextmanager
     async def transaction(self, scope: Scope) -> AsyncIterator[Connection]:
-        async with self.pool.acquire() as connection, connection.transaction():
-            project = str(scope.project_id) if scope.project_id else ""
-            admin = "on" if scope.admin else "off"
-            # One round trip; the values are a UUID's text and a fixed word, never input.
-            await connection.execute(
-                "SET LOCAL ROLE codifier_app;"
-                f"SELECT set_config('app.project_id', '{project}', true),"
-                f" set_config('app.admin', '{admin}', true)"
-            )
-            yield connection
+        project = str(scope.project_id) if scope.project_id else ""
+        admin = "on" if scope.admin else "off"
+        # BEGIN and the scope in one round trip (the values are a UUID's text and a fixed
+        # word, never input); asyncpg's own transaction() would add a second.
+        setup = (
+            "BEGIN; SET LOCAL ROLE codifier_app;"
+            f" SELECT set_config('app.project_id', '{project}', true),"
+            f" set_config('app.admin', '{admin}', true)"
+        )
+        async with self.pool.acquire() as connection:
+            await connection.execute(setup)
+            try:
+                yield connection
+            except BaseException:
+                if not connection.is_closed():
+                    await connection.execute("ROLLBACK")
+                raise
+            await connection.execute("COMMIT")
 
     async def ping(self) -> bool:
         try:
@@ -95,11 +113,8 @@ def record(row: asyncpg.Record | None) -> dict[str, Any] | None:
     """A row as plain JSON-ready data (UUIDs and times as strings)."""
     if row is None:
         return None
-    out: dict[str, Any] = {}
-    for key, value in row.items():
-        if isinstance(value, UUID):
-            value = str(value)
-        elif hasattr(value, "isoformat"):
-            value = value.isoformat()
-        out[key] = value
+    out = dict(row.items())
+    for key, value in out.items():
+        if isinstance(value, datetime):
+            out[key] = value.isoformat()
     return out

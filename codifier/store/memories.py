@@ -111,10 +111,11 @@ async def fetch(
         conditions.append(f"search @@ {q}")
         select += f", ts_rank_cd(search, {q}) AS rank"
         order = "rank DESC, " + order
-    args += [limit, offset]
+    # LIMIT and OFFSET are written into the text (they are ints): as parameters they
+    # push PostgreSQL to a generic plan that ignores how small the page is.
     sql = (
         f"SELECT {select} FROM memories WHERE {' AND '.join(conditions)}"
-        f" ORDER BY {order} LIMIT ${len(args) - 1} OFFSET ${len(args)}"
+        f" ORDER BY {order} LIMIT {int(limit)} OFFSET {int(offset)}"
     )
     rows = [r for r in map(record, await conn.fetch(sql, *args)) if r is not None]
     for row in rows:

@@ -53,7 +53,7 @@ async def set_default(conn: Connection, principal: str, project_id: UUID) -> Non
 
 
 async def get_default(conn: Connection, principal: str) -> UUID | None:
-    value: UUID | None = await conn.fetchval(
+    value = await conn.fetchval(
         "SELECT project_id FROM principal_defaults WHERE principal = $1", principal
     )
-    return value
+    return UUID(str(value)) if value is not None else None
