@@ -7,7 +7,9 @@ here and, underneath, by row-level security.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -16,7 +18,7 @@ from codifier.server.errors import CallError, conflict, forbidden, invalid, not_
 from codifier.server.principal import Principal
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
 from codifier.store import memories, projects, sessions
-from codifier.store.database import ADMIN, Database, Scope
+from codifier.store.database import ADMIN, Connection, Database, Scope
 from codifier.store.memories import NewMemory
 from dsl.interpreter import (
     AnswerError,
@@ -35,6 +37,7 @@ from dsl.interpreter import (
 from dsl.ir import Program
 from dsl.library import Library
 
+PROGRAM_CACHE = 1024  # sessions whose decoded program is kept in memory
 MAX_STEPS_PER_CALL = 1000  # server-side steps run inside one call; a bound, not a budget
 
 
@@ -52,11 +55,18 @@ class Services:
     db: Database
     library: Library
     catalog: dict[str, Entry]
+    # A session's compiled program never changes: decode it once per process.
+    _programs: dict[UUID, Program] = field(default_factory=dict)
 
     # -- projects -------------------------------------------------------------------
 
     async def project_for(
-        self, who: Principal, project_id: str | None = None, project_name: str | None = None
+        self,
+        who: Principal,
+        project_id: str | None = None,
+        project_name: str | None = None,
+        *,
+        check: bool = True,
     ) -> UUID:
         """The project a call acts on: the one named, else the caller's default."""
         wanted = _uuid(project_id, "project_id")
@@ -79,10 +89,24 @@ class Services:
                     "no project given: pass project_id, or choose one with "
                     "manage_projects(operation='switch')"
                 )
-        async with self.db.transaction(ADMIN) as conn:
-            if await projects.get(conn, wanted) is None:
-                raise not_found(f"no project with id {wanted}")
+        if check:
+            async with self.db.transaction(ADMIN) as conn:
+                if await projects.get(conn, wanted) is None:
+                    raise not_found(f"no project with id {wanted}")
         return wanted
+
+    @asynccontextmanager
+    async def _in_project(
+        self, who: Principal, project_id: str | None = None, project_name: str | None = None
+    ) -> AsyncIterator[tuple[dict[str, Any], Connection]]:
+        """The call's project and a transaction scoped to it, in one round of checks: an
+        explicit id is checked inside the operation's own transaction."""
+        project = await self.project_for(who, project_id, project_name, check=False)
+        async with self.db.transaction(Scope.project(project)) as conn:
+            row = await projects.get(conn, project)
+            if row is None:
+                raise not_found(f"no project with id {project}")
+            yield row, conn
 
     @staticmethod
     def _own(who: Principal) -> Scope:
@@ -139,8 +163,8 @@ class Services:
             raise invalid("offset must not be negative")
         if memory_type is not None and memory_type not in memories.MEMORY_TYPES:
             raise invalid(f"unknown memory_type '{memory_type}'")
-        project = await self.project_for(who, project_id)
-        async with self.db.transaction(Scope.project(project)) as conn:
+        async with self._in_project(who, project_id) as (found, conn):
+            project = UUID(found["id"])
             rows = await memories.fetch(
                 conn,
                 project,
@@ -166,11 +190,10 @@ class Services:
             )
         if not memory.title.strip() or not memory.content.strip():
             raise invalid("title and content must not be empty")
-        project = await self.project_for(who, project_id)
         target = _uuid(memory_id, "id")
-        async with self.db.transaction(Scope.project(project)) as conn:
+        async with self._in_project(who, project_id) as (found, conn):
             try:
-                row, created = await memories.upsert(conn, project, memory, target)
+                row, created = await memories.upsert(conn, UUID(found["id"]), memory, target)
             except memories.MemoryNotFound as error:
                 raise not_found(str(error)) from None
         return {"memory": row, "created": created}
@@ -178,11 +201,10 @@ class Services:
     async def delete_memory(
         self, who: Principal, project_id: str | None, memory_id: str
     ) -> dict[str, Any]:
-        project = await self.project_for(who, project_id)
         target = _uuid(memory_id, "id")
         if target is None:
             raise invalid("delete_memory needs an id")
-        async with self.db.transaction(Scope.project(project)) as conn:
+        async with self._in_project(who, project_id) as (_, conn):
             if not await memories.delete(conn, target):
                 raise not_found(f"no memory with id {target} in this project")
         return {"deleted": str(target)}
@@ -230,10 +252,8 @@ class Services:
             raise not_found(
                 f"no playbook '{playbook_id}' (playbooks: {', '.join(sorted(self.catalog))})"
             )
-        project = await self.project_for(who, project_id, project_name)
-        async with self.db.transaction(Scope.project(project)) as conn:
-            project_row = await projects.get(conn, project)
-        assert project_row is not None
+        async with self._in_project(who, project_id, project_name) as (project_row, _):
+            project = UUID(project_row["id"])
         machine = Interpreter(entry.program, self.library)
         session_id = uuid4()
         try:
@@ -265,9 +285,14 @@ class Services:
     ) -> dict[str, Any]:
         target = _uuid(session_id, "session_id")
         assert target is not None
-        row = await self._session(who, target)
+        program = self._programs.get(target)
+        row = await self._session(who, target, with_program=program is None)
         project = UUID(row["project_id"])
-        program = Program.from_json(json.dumps(row["program"]))
+        if program is None:
+            program = Program.from_json(json.dumps(row["program"]))
+            self._programs[target] = program
+            if len(self._programs) > PROGRAM_CACHE:
+                self._programs.pop(next(iter(self._programs)))
         machine = Interpreter(program, self.library)
         state = row["state"]
         if state["status"] in ("completed", "failed"):
@@ -284,11 +309,13 @@ class Services:
         row = await self._save(project, row, transition, who)
         return await self._drive(who, project, machine, row, transition)
 
-    async def _session(self, who: Principal, session_id: UUID) -> dict[str, Any]:
+    async def _session(
+        self, who: Principal, session_id: UUID, *, with_program: bool
+    ) -> dict[str, Any]:
         # The admin may resume any session; a key only its project's (RLS agrees).
         scope = ADMIN if who.is_admin else self._own(who)
         async with self.db.transaction(scope) as conn:
-            row = await sessions.get(conn, session_id)
+            row = await sessions.get(conn, session_id, with_program=with_program)
         if row is None:
             raise not_found(f"no session {session_id}")
         return row

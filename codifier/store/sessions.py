@@ -47,8 +47,11 @@ async def create(
     return result
 
 
-async def get(conn: Connection, session_id: UUID) -> dict[str, Any] | None:
-    return record(await conn.fetchrow(f"SELECT {_COLUMNS} FROM sessions WHERE id = $1", session_id))
+async def get(
+    conn: Connection, session_id: UUID, *, with_program: bool = True
+) -> dict[str, Any] | None:
+    columns = _COLUMNS if with_program else _COLUMNS.replace(" program,", "")
+    return record(await conn.fetchrow(f"SELECT {columns} FROM sessions WHERE id = $1", session_id))
 
 
 async def update(
