@@ -14,6 +14,7 @@ from tests.server_harness import (
     ADMIN_TOKEN,
     INIT_ANSWERS,
     ServerProcess,
+    ToolCallFailed,
     call,
     drive,
     http_client,
@@ -100,3 +101,73 @@ async def test_health(server: ServerProcess) -> None:
     status, body = server.health()
     assert status == 200
     assert '"database":true' in body.replace(" ", "")
+
+
+def _analyst(step_id: str, prompt: str) -> str:
+    """The client's LLM for the research run: SQL over the sample warehouse, then a report."""
+    if step_id == "queries":
+        assert "`subscriptions`" in prompt and "cancelled_on" in prompt
+        return (
+            "### Q1: Churned subscriptions by plan\n"
+            "```sql\n"
+            "SELECT p.name, p.billing_period, count(*) AS churned\n"
+            "FROM subscriptions s JOIN plans p USING (plan_id)\n"
+            "WHERE s.cancelled_on IS NOT NULL\n"
+            "GROUP BY 1, 2 ORDER BY churned DESC\n"
+            "```\n"
+            "### Q2: A write that the guard must refuse\n"
+            "```sql\nDELETE FROM plans\n```\n"
+        )
+    assert step_id == "synthesis"
+    assert "churned" in prompt and "refused by the read-only guard" in prompt
+    return "## Summary\nMonthly plans churn more than annual ones."
+
+
+async def test_research_and_analyze_on_the_embedded_duckdb(server: ServerProcess) -> None:
+    async with http_client(server.url, ADMIN_TOKEN) as client:
+        project = (
+            await call(
+                client, "manage_projects", operation="create", name=f"r-{uuid.uuid4().hex[:8]}"
+            )
+        )["project"]["id"]
+        run = await call(
+            client, "run_playbook", playbook_id="research-and-analyze", project_id=project
+        )
+        assert run["step"]["id"] == "objective"
+        chosen = await call(
+            client,
+            "advance_step",
+            session_id=run["session_id"],
+            step_id="objective",
+            input="Which plans lose the most customers?",
+        )
+        assert chosen["step"]["id"] == "chosen"
+        assert chosen["choices"] == ["customers", "events", "invoices", "plans", "subscriptions"]
+        with pytest.raises(ToolCallFailed, match=r"\[invalid\].*not one of the choices"):
+            await call(
+                client,
+                "advance_step",
+                session_id=run["session_id"],
+                step_id="chosen",
+                input=["churn_table"],
+            )
+        answers = {"chosen": ["plans", "subscriptions"]}
+        finished = await drive(client, chosen, answers, llm=_analyst)
+        assert finished["status"] == "completed", finished
+        assert finished["outputs"]["finding"].startswith("## Summary")
+        findings = await call(
+            client, "fetch_context", project_id=project, memory_type="research_finding"
+        )
+        (finding,) = findings["memories"]
+        assert finding["title"] == "Finding: Which plans lose the most customers?"
+        assert finding["tags"] == ["research"]
+
+        direct = await call(
+            client,
+            "query_data",
+            operation="execute-query",
+            sql="SELECT count(*) AS n FROM subscriptions WHERE cancelled_on IS NOT NULL",
+        )
+        assert direct["result"]["rows"][0][0] > 0
+        tables = await call(client, "query_data", operation="list-tables")
+        assert "plans" in tables["tables"]

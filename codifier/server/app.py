@@ -25,6 +25,7 @@ from codifier.server.principal import authenticate, current_principal
 from codifier.server.services import Services
 from codifier.server.tools import ServicesHolder, register_bench_echo, register_tools
 from codifier.skills import IMPLEMENTATIONS, bind
+from codifier.sources.registry import load_sources
 from codifier.store.database import Database
 from codifier.store.store import open_database
 
@@ -64,8 +65,9 @@ async def open_services(settings: Settings) -> tuple[Database, Services]:
     library = load_library()
     bind(library.skills, IMPLEMENTATIONS)
     catalog = load_catalog(library)
+    sources = load_sources()
     db = await open_database(settings)
-    return db, Services(db, library, catalog)
+    return db, Services(db, library, catalog, sources)
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

@@ -17,6 +17,8 @@ from codifier.catalog import Entry
 from codifier.server.errors import CallError, conflict, forbidden, invalid, not_found
 from codifier.server.principal import Principal
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
+from codifier.sources.base import DataSource, SourceError
+from codifier.sources.registry import DEFAULT_SOURCE
 from codifier.store import memories, projects, sessions
 from codifier.store.database import ADMIN, Connection, Database, Scope
 from codifier.store.memories import NewMemory
@@ -55,6 +57,7 @@ class Services:
     db: Database
     library: Library
     catalog: dict[str, Entry]
+    sources: dict[str, DataSource] = field(default_factory=dict)
     # A session's compiled program never changes: decode it once per process.
     _programs: dict[UUID, Program] = field(default_factory=dict)
 
@@ -385,9 +388,57 @@ class Services:
             implementation = IMPLEMENTATIONS[effect.skill]
             run = RunContext(self.db, project, role)
             return await implementation(run, **effect.args)
-        raise SkillError(
-            f"data source '{effect.source or 'default'}' is not available on this server yet"
+        return await self._query(
+            effect.source, effect.operation, effect.database, effect.tables, effect.sql
         )
+
+    def _source(self, name: str | None) -> DataSource:
+        source = self.sources.get(name or DEFAULT_SOURCE)
+        if source is None:
+            names = ", ".join(sorted(self.sources)) or "none"
+            raise invalid(f"no data source '{name}' (configured: {names})")
+        return source
+
+    async def _query(
+        self,
+        source_name: str | None,
+        operation: str,
+        database: str | None,
+        tables: list[str] | None,
+        sql: str | list[str] | None,
+    ) -> Any:
+        source = self._source(source_name)
+        try:
+            if operation == "list-tables":
+                return await source.list_tables(database)
+            if operation == "describe-tables":
+                if not tables:
+                    raise invalid("describe-tables needs tables")
+                return await source.describe_tables(database, tables)
+            if operation == "execute-query":
+                if isinstance(sql, str):
+                    return await source.execute(database, sql)
+                if not sql:
+                    raise invalid("execute-query needs sql: one query or a list")
+                return [await source.execute(database, one) for one in sql]
+        except SourceError as error:
+            raise invalid(str(error)) from None
+        raise invalid(
+            f"unknown operation '{operation}' (list-tables, describe-tables, execute-query)"
+        )
+
+    async def query_data(
+        self,
+        who: Principal,
+        operation: str,
+        source: str | None,
+        database: str | None,
+        tables: list[str] | None,
+        sql: str | None,
+    ) -> dict[str, Any]:
+        result = await self._query(source, operation, database, tables, sql)
+        key = {"list-tables": "tables", "describe-tables": "schemas"}.get(operation, "result")
+        return {"source": source or DEFAULT_SOURCE, "operation": operation, key: result}
 
 
 def step_result(session_id: str, effect: Effect) -> dict[str, Any]:

@@ -104,6 +104,21 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         return await _call(lambda: services.delete_memory(who, project_id, id))
 
     @server.tool()
+    async def query_data(
+        operation: Literal["list-tables", "describe-tables", "execute-query"],
+        source: str | None = None,
+        database: str | None = None,
+        tables: list[str] | None = None,
+        sql: str | None = None,
+    ) -> dict[str, Any]:
+        """Explore a data source read-only: list tables, describe them, or run one
+        read-only query (results capped at 100 KB with a notice)."""
+        who, services = _who(), holder.get()
+        return await _call(
+            lambda: services.query_data(who, operation, source, database, tables, sql)
+        )
+
+    @server.tool()
     async def list_playbooks(role: str | None = None) -> dict[str, Any]:
         """The playbooks this server runs, with their inputs and step counts."""
         _who()

@@ -1,0 +1,81 @@
+"""Query results as the stdlib's QueryResult, capped at 100 KB of UTF-8."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import json
+import uuid
+from typing import Any
+
+MAX_RESULT_BYTES = 100 * 1024
+
+
+def _plain(value: Any) -> Any:
+    """A JSON value for a cell (dates as ISO text, decimals as numbers)."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, datetime.date | datetime.datetime | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
+
+
+def _cut_text(text: str, budget: int) -> str:
+    """The longest prefix of `text` whose UTF-8 fits in `budget` bytes (whole characters)."""
+    return text.encode("utf-8")[: max(budget, 0)].decode("utf-8", errors="ignore")
+
+
+def query_result(sql: str, columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+    """Rows are kept while the result's JSON stays within MAX_RESULT_BYTES; a single
+    oversized cell is cut on a character boundary. The notice says what was dropped."""
+    kept: list[list[Any]] = []
+    used = len(json.dumps({"sql": sql, "columns": columns}).encode("utf-8"))
+    truncated = False
+    for row in rows:
+        plain = [_plain(v) for v in row]
+        size = len(json.dumps(plain, ensure_ascii=False).encode("utf-8")) + 1
+        if used + size > MAX_RESULT_BYTES:
+            truncated = True
+            if not kept:  # one huge row: keep what fits of its text cells
+                budget = MAX_RESULT_BYTES - used - 64 * len(plain)
+                share = budget // max(len(plain), 1)
+                kept.append([_cut_text(v, share) if isinstance(v, str) else v for v in plain])
+            break
+        kept.append(plain)
+        used += size
+    notice = None
+    if truncated:
+        notice = (
+            f"truncated: {len(kept)} of {len(rows)} rows fit in {MAX_RESULT_BYTES // 1024} KB;"
+            " aggregate or add a LIMIT to see the rest"
+        )
+    return {
+        "sql": sql,
+        "columns": columns,
+        "rows": kept,
+        "row_count": len(rows),
+        "truncated": truncated,
+        "notice": notice,
+    }
+
+
+def refused(sql: str, reason: str) -> dict[str, Any]:
+    """A query that did not run, as a result the synthesis can still read."""
+    return {
+        "sql": sql,
+        "columns": [],
+        "rows": [],
+        "row_count": 0,
+        "truncated": False,
+        "notice": reason,
+    }
