@@ -106,7 +106,8 @@ async def test_health(server: ServerProcess) -> None:
 def _analyst(step_id: str, prompt: str) -> str:
     """The client's LLM for the research run: SQL over the sample warehouse, then a report."""
     if step_id == "queries":
-        assert "`subscriptions`" in prompt and "cancelled_on" in prompt
+        assert "`subscriptions`" in prompt
+        assert "cancelled_on" in prompt
         return (
             "### Q1: Churned subscriptions by plan\n"
             "```sql\n"
@@ -119,7 +120,8 @@ def _analyst(step_id: str, prompt: str) -> str:
             "```sql\nDELETE FROM plans\n```\n"
         )
     assert step_id == "synthesis"
-    assert "churned" in prompt and "refused by the read-only guard" in prompt
+    assert "churned" in prompt
+    assert "refused by the read-only guard" in prompt
     return "## Summary\nMonthly plans churn more than annual ones."
 
 
