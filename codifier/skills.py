@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
 
+from codifier import snapshots
 from codifier.store import memories
 from codifier.store.database import Database, Scope
 from codifier.store.memories import NewMemory
@@ -72,9 +73,9 @@ async def pack_repo(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
 ) -> dict[str, Any]:
-    # Repository packing arrives with the integrations (issue 4); until then the step
-    # fails with this message rather than pretending to pack anything.
-    raise SkillError("repository packing is not available on this server yet")
+    return await snapshots.pack_and_store(
+        run.db, run.project_id, url, version_label, include, exclude
+    )
 
 
 async def pack_repos(

@@ -7,19 +7,20 @@ here and, underneath, by row-level security.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID, uuid4
 
+from codifier import snapshots
 from codifier.catalog import Entry
 from codifier.server.errors import CallError, conflict, forbidden, invalid, not_found
 from codifier.server.principal import Principal
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
 from codifier.sources.base import DataSource, SourceError
 from codifier.sources.registry import DEFAULT_SOURCE
-from codifier.store import memories, projects, sessions
+from codifier.store import memories, projects, repositories, sessions
 from codifier.store.database import ADMIN, Connection, Database, Scope
 from codifier.store.memories import NewMemory
 from dsl.interpreter import (
@@ -374,7 +375,7 @@ class Services:
                 break
             try:
                 result = await self._server_effect(project, effect, machine.program.role)
-            except (SkillError, CallError) as error:
+            except (SkillError, CallError, snapshots.SnapshotError) as error:
                 transition = machine.fail(transition.state, str(error))
             else:
                 transition = machine.resume(transition.state, result)
@@ -426,6 +427,54 @@ class Services:
         raise invalid(
             f"unknown operation '{operation}' (list-tables, describe-tables, execute-query)"
         )
+
+    async def pack_repo(
+        self,
+        who: Principal,
+        url: str,
+        project_id: str | None,
+        version_label: str | None,
+        include: list[str] | None,
+        exclude: list[str] | None,
+        on_progress: Callable[[int, int], None] | None = None,
+    ) -> dict[str, Any]:
+        async with self._in_project(who, project_id) as (found, _):
+            project = UUID(found["id"])
+        try:
+            snapshot = await snapshots.pack_and_store(
+                self.db, project, url, version_label, include, exclude, on_progress
+            )
+        except snapshots.SnapshotError as error:
+            raise invalid(str(error)) from None
+        return {
+            "snapshot_id": snapshot["id"],
+            "version": snapshot["version"],
+            "file_count": snapshot["file_count"],
+            "token_count": snapshot["token_count"],
+            "top_files": snapshot["top_files"],
+            "flagged_secrets": snapshot["flagged_secrets"],
+            "resource_uri": snapshot["resource_uri"],
+        }
+
+    async def snapshot_page(self, who: Principal, snapshot_id: str, number: int) -> str:
+        target = _uuid(snapshot_id, "snapshot id")
+        assert target is not None
+        if number < 1:
+            raise invalid("pages start at 1")
+        scope = ADMIN if who.is_admin else self._own(who)
+        async with self.db.transaction(scope) as conn:
+            found = await repositories.page(conn, target, number, snapshots.PAGE_CHARS)
+        if found is None:
+            raise not_found(f"no snapshot {target}")
+        text, pages = found
+        if number > pages:
+            raise not_found(f"snapshot {target} has {pages} page(s)")
+        more = (
+            f"read {snapshots.RESOURCE_PREFIX}{target}/pages/{number + 1} next"
+            if number < pages
+            else "last page"
+        )
+        return f"[page {number} of {pages}; {more}]\n{text}"
 
     async def query_data(
         self,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
-from mcp.server.mcpserver import MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ResourceError, ToolError
 
 from codifier.server.errors import CallError
 from codifier.server.principal import Principal, current_principal
@@ -37,6 +40,33 @@ async def _call(work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]
         return await work()
     except CallError as error:
         raise ToolError(str(error)) from None
+
+
+class _Progress:
+    """Progress from the packer's worker thread to the client, at most every half second."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.last = 0.0
+
+    def from_thread(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done != total and now - self.last < 0.5:
+            return
+        self.last = now
+        with contextlib.suppress(Exception):  # a client that went away is not our failure
+            anyio.from_thread.run(
+                self.ctx.report_progress, float(done), float(total), f"packed {done}/{total} files"
+            )
+
+
+async def _read(work: Callable[[], Awaitable[str]]) -> str:
+    try:
+        return await work()
+    except CallError as error:
+        raise ResourceError(str(error)) from None
+    except ToolError as error:
+        raise ResourceError(str(error)) from None
 
 
 def register_bench_echo(server: MCPServer) -> None:
@@ -102,6 +132,47 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         """Delete one memory of the project."""
         who, services = _who(), holder.get()
         return await _call(lambda: services.delete_memory(who, project_id, id))
+
+    @server.tool()
+    async def pack_repo(
+        url: str,
+        ctx: Context,
+        project_id: str | None = None,
+        version_label: str | None = None,
+        include: list[str] | None = None,
+        exclude: list[str] | None = None,
+    ) -> dict[str, Any]:
+        """Pack a repository (a URL; or a local path under CODIFIER_PACK_ROOTS) into a new
+        snapshot version. The text is not returned: read it as the resource_uri, in pages."""
+        who, services = _who(), holder.get()
+        progress = _Progress(ctx)
+        result = await _call(
+            lambda: services.pack_repo(
+                who, url, project_id, version_label, include, exclude, progress.from_thread
+            )
+        )
+        return result
+
+    @server.resource(
+        "codifier://snapshots/{snapshot_id}",
+        name="snapshot",
+        description="A packed repository, first page (100,000 characters a page).",
+        mime_type="text/markdown",
+    )
+    async def snapshot_first_page(snapshot_id: str) -> str:
+        return await _read(lambda: holder.get().snapshot_page(_who(), snapshot_id, 1))
+
+    @server.resource(
+        "codifier://snapshots/{snapshot_id}/pages/{page}",
+        name="snapshot page",
+        description="One page of a packed repository.",
+        mime_type="text/markdown",
+    )
+    async def snapshot_page(snapshot_id: str, page: str) -> str:
+        if not page.isdigit():
+            raise ResourceError(f"page must be a number, got '{page}'")
+        number = int(page)
+        return await _read(lambda: holder.get().snapshot_page(_who(), snapshot_id, number))
 
     @server.tool()
     async def query_data(

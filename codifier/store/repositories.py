@@ -1,0 +1,75 @@
+"""Packed repository snapshots: each pack is the next version of that URL's snapshot."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import asyncpg
+
+from codifier.store.database import Connection, record
+
+_COLUMNS = (
+    "id, project_id, url, version, label, commit, file_count, token_count, summary, created_at"
+)
+
+
+async def create(
+    conn: Connection,
+    project_id: UUID,
+    *,
+    url: str,
+    label: str | None,
+    commit: str | None,
+    content: str,
+    file_count: int,
+    token_count: int,
+    summary: dict[str, Any],
+) -> dict[str, Any]:
+    """Store a new version; a concurrent pack of the same URL just takes the next one."""
+    for _ in range(5):
+        try:
+            row = await conn.fetchrow(
+                "INSERT INTO repositories (project_id, url, version, label, commit, content,"
+                " file_count, token_count, summary) SELECT $1, $2,"
+                " coalesce(max(version), 0) + 1, $3, $4, $5, $6, $7, $8"
+                " FROM repositories WHERE project_id = $1 AND url = $2"
+                f" RETURNING {_COLUMNS}",
+                project_id,
+                url,
+                label,
+                commit,
+                content,
+                file_count,
+                token_count,
+                summary,
+            )
+        except asyncpg.UniqueViolationError:
+            continue
+        result = record(row)
+        assert result is not None
+        return result
+    raise RuntimeError(f"could not store a new version of {url}")
+
+
+async def get(conn: Connection, snapshot_id: UUID) -> dict[str, Any] | None:
+    return record(
+        await conn.fetchrow(f"SELECT {_COLUMNS} FROM repositories WHERE id = $1", snapshot_id)
+    )
+
+
+async def page(
+    conn: Connection, snapshot_id: UUID, number: int, size: int
+) -> tuple[str, int] | None:
+    """Page `number` (1-based) of the snapshot's text and the page count, or None."""
+    row = await conn.fetchrow(
+        "SELECT substr(content, $2, $3) AS text, length(content) AS total"
+        " FROM repositories WHERE id = $1",
+        snapshot_id,
+        (number - 1) * size + 1,
+        size,
+    )
+    if row is None:
+        return None
+    pages = max(1, -(-int(row["total"]) // size))
+    return str(row["text"]), pages
