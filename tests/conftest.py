@@ -6,6 +6,12 @@ from codifier.library import load_library
 from dsl.library import Library
 
 
+@pytest.fixture
+def anyio_backend() -> str:
+    """Async tests run on asyncio (asyncpg and the MCP SDK's HTTP clients need it)."""
+    return "asyncio"
+
+
 @pytest.fixture(scope="session")
 def library() -> Library:
     return load_library()

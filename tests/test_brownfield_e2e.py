@@ -23,11 +23,6 @@ from tests.test_packer import FLAGGED, LISTED, GitServer, git, make_repo, serve
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.fixture(scope="module")
 def repo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = tmp_path_factory.mktemp("brownfield-repo")

@@ -19,11 +19,6 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture
 async def db(database_url: str) -> AsyncIterator[Database]:
     database = await Database.connect(database_url, max_size=4)
     yield database
