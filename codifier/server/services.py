@@ -112,6 +112,10 @@ class Services:
                 raise not_found(f"no project with id {project}")
             yield row, conn
 
+    async def _require_project(self, conn: Connection, project: UUID) -> None:
+        if await projects.get(conn, project) is None:
+            raise not_found(f"no project with id {project}")
+
     @staticmethod
     def _own(who: Principal) -> Scope:
         assert who.project_id is not None
@@ -167,8 +171,8 @@ class Services:
             raise invalid("offset must not be negative")
         if memory_type is not None and memory_type not in memories.MEMORY_TYPES:
             raise invalid(f"unknown memory_type '{memory_type}'")
-        async with self._in_project(who, project_id) as (found, conn):
-            project = UUID(found["id"])
+        project = await self.project_for(who, project_id, check=False)
+        async with self.db.transaction(Scope.project(project)) as conn:
             rows = await memories.fetch(
                 conn,
                 project,
@@ -178,6 +182,8 @@ class Services:
                 limit=limit,
                 offset=offset,
             )
+            if not rows:  # rows prove the project exists; only an empty page needs a look
+                await self._require_project(conn, project)
         return {"project_id": str(project), "memories": rows, "count": len(rows)}
 
     async def update_memory(
