@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from codifier.resources import generators_dir, stdlib_dir
+from codifier.sources.names import ATHENA_SOURCE, DEFAULT_SOURCE
 from codifier.sql_guard import check_read_only
 from dsl.library import Library, TemplateFile
 from dsl.stdlib import load_memory_types, load_records, load_skills
@@ -48,9 +49,13 @@ def _stdlib_documents() -> tuple[tuple[str, str], ...]:
 
 
 def configured_sources() -> frozenset[str]:
-    """Names of the configured data sources. The embedded DuckDB source is always there;
-    CODIFIER_DATA_SOURCES (comma-separated) names more."""
-    names = {"duckdb"}
+    """Names of the data sources this configuration has (what `source:` may name): the
+    embedded duckdb source, athena when ATHENA_S3_OUTPUT_LOCATION is set, and any names in
+    CODIFIER_DATA_SOURCES (comma-separated) for checking playbooks meant for another
+    server's configuration."""
+    names = {DEFAULT_SOURCE}
+    if os.environ.get("ATHENA_S3_OUTPUT_LOCATION"):
+        names.add(ATHENA_SOURCE)
     extra = os.environ.get("CODIFIER_DATA_SOURCES", "")
     names.update(n.strip() for n in extra.split(",") if n.strip())
     return frozenset(names)
