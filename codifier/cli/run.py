@@ -80,11 +80,11 @@ def _read_artifact(prompt_file: Path, stdin: TextIO, out: TextIO) -> str:
 
 async def _ensure_project(services: Services, name: str) -> str:
     try:
-        listed = await services.manage_projects(ADMIN_PRINCIPAL, "list", None, None, None)
+        listed = await services.projects.manage(ADMIN_PRINCIPAL, "list", None, None, None)
         for project in listed["projects"]:
             if project["name"] == name:
                 return str(project["id"])
-        created = await services.manage_projects(ADMIN_PRINCIPAL, "create", name, "", None)
+        created = await services.projects.manage(ADMIN_PRINCIPAL, "create", name, "", None)
         return str(created["project"]["id"])
     except CallError as error:
         raise UsageError(error.message) from None
@@ -104,7 +104,7 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
     try:
         project = await _ensure_project(services, args.project)
-        result = await services.run_playbook(ADMIN_PRINCIPAL, args.playbook, project, None, inputs)
+        result = await services.runs.start(ADMIN_PRINCIPAL, args.playbook, project, None, inputs)
         while result["status"] in ("awaiting_input", "awaiting_generation"):
             step = result["step"]
             out.write(f"\n[{step['index'] + 1}/{step['count']}] {step['title']}\n")
@@ -130,7 +130,7 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
                 prompt_file.write_text(result["generate_request"]["prompt"], encoding="utf-8")
                 answer = _read_artifact(prompt_file, stdin, out)
             try:
-                result = await services.advance_step(
+                result = await services.runs.advance(
                     ADMIN_PRINCIPAL, result["session_id"], step["id"], answer
                 )
             except CallError as error:

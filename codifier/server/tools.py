@@ -91,7 +91,7 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         """Create, list, get or switch to a project (switch sets your default project)."""
         who, services = _who(), holder.get()
         return await _call(
-            lambda: services.manage_projects(who, operation, name, description, project_id)
+            lambda: services.projects.manage(who, operation, name, description, project_id)
         )
 
     @server.tool()
@@ -107,7 +107,9 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         `tags` must all match; `limit` is at most 100."""
         who, services = _who(), holder.get()
         return await _call(
-            lambda: services.fetch_context(who, project_id, memory_type, tags, query, limit, offset)
+            lambda: services.memories.fetch(
+                who, project_id, memory_type, tags, query, limit, offset
+            )
         )
 
     @server.tool()
@@ -125,13 +127,13 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         With `id`, update that memory; otherwise identical content is not stored twice."""
         who, services = _who(), holder.get()
         memory = NewMemory(memory_type, title, content, tags or [], source_role, metadata or {})
-        return await _call(lambda: services.update_memory(who, project_id, id, memory))
+        return await _call(lambda: services.memories.update(who, project_id, id, memory))
 
     @server.tool()
     async def delete_memory(id: str, project_id: str | None = None) -> dict[str, Any]:
         """Delete one memory of the project."""
         who, services = _who(), holder.get()
-        return await _call(lambda: services.delete_memory(who, project_id, id))
+        return await _call(lambda: services.memories.delete(who, project_id, id))
 
     @server.tool()
     async def pack_repo(
@@ -147,7 +149,7 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         who, services = _who(), holder.get()
         progress = _Progress(ctx)
         result = await _call(
-            lambda: services.pack_repo(
+            lambda: services.data.pack_repo(
                 who, url, project_id, version_label, include, exclude, progress.from_thread
             )
         )
@@ -160,7 +162,7 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         mime_type="text/markdown",
     )
     async def snapshot_first_page(snapshot_id: str) -> str:
-        return await _read(lambda: holder.get().snapshot_page(_who(), snapshot_id, 1))
+        return await _read(lambda: holder.get().data.snapshot_page(_who(), snapshot_id, 1))
 
     @server.resource(
         "codifier://snapshots/{snapshot_id}/pages/{page}",
@@ -172,7 +174,7 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         if not page.isdigit():
             raise ResourceError(f"page must be a number, got '{page}'")
         number = int(page)
-        return await _read(lambda: holder.get().snapshot_page(_who(), snapshot_id, number))
+        return await _read(lambda: holder.get().data.snapshot_page(_who(), snapshot_id, number))
 
     @server.tool()
     async def query_data(
@@ -186,14 +188,14 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         read-only query (results capped at 100 KB with a notice)."""
         who, services = _who(), holder.get()
         return await _call(
-            lambda: services.query_data(who, operation, source, database, tables, sql)
+            lambda: services.data.query_data(who, operation, source, database, tables, sql)
         )
 
     @server.tool()
     async def list_playbooks(role: str | None = None) -> dict[str, Any]:
         """The playbooks this server runs, with their inputs and step counts."""
         _who()
-        return holder.get().list_playbooks(role)
+        return holder.get().runs.list(role)
 
     @server.tool()
     async def run_playbook(
@@ -206,7 +208,7 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         (prompt + expects), a generated artifact (generate_request), or it is done."""
         who, services = _who(), holder.get()
         return await _call(
-            lambda: services.run_playbook(who, playbook_id, project_id, project_name, inputs)
+            lambda: services.runs.start(who, playbook_id, project_id, project_name, inputs)
         )
 
     @server.tool()
@@ -214,4 +216,4 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         """Answer the session's current step (`step_id` must be that step): the person's
         answer for a prompt, or the generated artifact for a generate_request."""
         who, services = _who(), holder.get()
-        return await _call(lambda: services.advance_step(who, session_id, step_id, input))
+        return await _call(lambda: services.runs.advance(who, session_id, step_id, input))
