@@ -19,10 +19,15 @@ from moto.athena.models import athena_backends
 from moto.athena.responses import AthenaResponse
 from moto.server import ThreadedMotoServer
 
+from codifier.resources import playbooks_dir
+from codifier.server.data import DataTools
 from codifier.sources.athena import AthenaSource, ensure_athena_venv
 from codifier.sources.base import DataSource, SourceError
 from codifier.sources.registry import ATHENA_SOURCE, add_athena_source
 from codifier.sources.sidecar import SidecarSpec, open_sidecar
+from dsl.compiler import compile_playbook
+from dsl.interpreter import Ask, Done, Generate, Interpreter, InvokeSkill, QueryData
+from dsl.library import Library
 
 pytestmark = pytest.mark.anyio
 
@@ -352,3 +357,62 @@ def test_the_sidecar_venv_is_made_once(athena_python: Path) -> None:
     started = time.monotonic()
     assert ensure_athena_venv(athena_python.parent.parent) == athena_python
     assert time.monotonic() - started < 1
+
+
+async def test_the_research_playbooks_data_steps_run_against_athena(
+    source: AthenaSource, moto_url: str, library: Library
+) -> None:
+    """research-and-analyze's data steps, driven by the interpreter and carried out by the
+    same dispatch the server uses, with athena as the default source."""
+    text = (playbooks_dir() / "research-and-analyze.yaml").read_text(encoding="utf-8")
+    compiled = compile_playbook(text, "research-and-analyze.yaml", library)
+    assert compiled.program is not None
+    machine = Interpreter(compiled.program, library)
+    data = DataTools(db=None, access=None, sources={"athena": source}, default="athena")  # type: ignore[arg-type]
+
+    tables = ["customers", "orders"]
+    varchar = "varchar"
+    info = [("column_name", varchar), ("data_type", varchar), ("is_nullable", varchar)]
+    queue(
+        moto_url,
+        select_result([("table_name", varchar)], [[t] for t in tables]),
+        select_result(info, [["customer_id", "bigint", "NO"], ["country", "varchar", "YES"]]),
+        select_result(info, [["order_id", "bigint", "NO"], ["customer_id", "bigint", "YES"]]),
+        select_result([("country", varchar), ("n", "bigint")], [["DE", "7"], ["US", "12"]]),
+    )
+
+    async def carry_out(effect: Any) -> Any:
+        return await data.query(
+            effect.source, effect.operation, effect.database, effect.tables, effect.sql
+        )
+
+    t = machine.start({"database": "sales"}, {"id": "p", "name": "p"}, {"id": "s"})
+    t = machine.resume(t.state, "Where are our customers?")
+    assert isinstance(t.effect, InvokeSkill)
+    t = machine.resume(t.state, [])
+    assert isinstance(t.effect, QueryData)
+    listed = await carry_out(t.effect)
+    assert listed == tables  # every table, the first included
+    t = machine.resume(t.state, listed)
+    assert isinstance(t.effect, Ask)
+    assert t.effect.choices == tables
+    t = machine.resume(t.state, tables)
+    assert isinstance(t.effect, QueryData)
+    described = await carry_out(t.effect)
+    assert [[c["name"] for c in s["columns"]] for s in described] == [
+        ["customer_id", "country"],
+        ["order_id", "customer_id"],
+    ]
+    t = machine.resume(t.state, described)
+    assert isinstance(t.effect, Generate)
+    sql = "SELECT country, count(*) AS n FROM customers GROUP BY country ORDER BY country"
+    t = machine.resume(t.state, f"### Q1\n```sql\n{sql}\n```\n")
+    assert isinstance(t.effect, QueryData)
+    results = await carry_out(t.effect)
+    assert results[0]["rows"] == [["DE", "7"], ["US", "12"]]
+    t = machine.resume(t.state, results)
+    assert isinstance(t.effect, Generate)
+    assert "DE" in t.effect.prompt
+    t = machine.resume(t.state, "## Summary\nMost customers are in the US.")
+    assert isinstance(t.effect, Done)
+    assert [db for db, _ in executions()] == ["information_schema"] * 3 + ["sales"]

@@ -25,7 +25,7 @@ from codifier.server.principal import authenticate, current_principal
 from codifier.server.services import Services
 from codifier.server.tools import ServicesHolder, register_bench_echo, register_tools
 from codifier.skills import IMPLEMENTATIONS, bind
-from codifier.sources.registry import load_sources
+from codifier.sources.registry import default_source, load_sources
 from codifier.store.database import Database
 from codifier.store.store import open_database
 
@@ -66,8 +66,12 @@ async def open_services(settings: Settings) -> tuple[Database, Services]:
     bind(library.skills, IMPLEMENTATIONS)
     catalog = load_catalog(library)
     sources = load_sources()
+    try:
+        default = default_source(sources)
+    except ValueError as error:
+        raise StartupError(str(error)) from None
     db = await open_database(settings)
-    return db, Services(db, library, catalog, sources)
+    return db, Services(db, library, catalog, sources, default)
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

@@ -17,13 +17,20 @@ from codifier.store.database import Database
 
 
 class DataTools:
-    def __init__(self, db: Database, access: Access, sources: dict[str, DataSource]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        access: Access,
+        sources: dict[str, DataSource],
+        default: str = DEFAULT_SOURCE,
+    ) -> None:
         self.db = db
         self.access = access
         self.sources = sources
+        self.default = default
 
     def source(self, name: str | None) -> DataSource:
-        source = self.sources.get(name or DEFAULT_SOURCE)
+        source = self.sources.get(name or self.default)
         if source is None:
             names = ", ".join(sorted(self.sources)) or "none"
             raise invalid(f"no data source '{name}' (configured: {names})")
@@ -116,4 +123,4 @@ class DataTools:
     ) -> dict[str, Any]:
         result = await self.query(source, operation, database, tables, sql)
         key = {"list-tables": "tables", "describe-tables": "schemas"}.get(operation, "result")
-        return {"source": source or DEFAULT_SOURCE, "operation": operation, key: result}
+        return {"source": source or self.default, "operation": operation, key: result}

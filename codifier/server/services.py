@@ -15,6 +15,7 @@ from codifier.server.memories import MemoryTools
 from codifier.server.projects import ProjectTools
 from codifier.server.runs import RunTools
 from codifier.sources.base import DataSource
+from codifier.sources.names import DEFAULT_SOURCE
 from codifier.store.database import Database
 from dsl.library import Library
 
@@ -25,10 +26,11 @@ class Services:
     library: Library
     catalog: dict[str, Entry]
     sources: dict[str, DataSource] = field(default_factory=dict)
+    default_source: str = DEFAULT_SOURCE
 
     def __post_init__(self) -> None:
         self.access = Access(self.db)
         self.projects = ProjectTools(self.db, self.access)
         self.memories = MemoryTools(self.db, self.access)
-        self.data = DataTools(self.db, self.access, self.sources)
+        self.data = DataTools(self.db, self.access, self.sources, self.default_source)
         self.runs = RunTools(self.db, self.library, self.catalog, self.access, self.data)

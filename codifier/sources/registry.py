@@ -15,7 +15,27 @@ from codifier.sources.base import DataSource
 from codifier.sources.duckdb_source import SAMPLE, DuckDBSource
 from codifier.sources.names import ATHENA_SOURCE, DEFAULT_SOURCE
 
-__all__ = ["ATHENA_SOURCE", "DEFAULT_SOURCE", "add_athena_source", "load_sources"]
+__all__ = [
+    "ATHENA_SOURCE",
+    "DEFAULT_SOURCE",
+    "add_athena_source",
+    "default_source",
+    "load_sources",
+]
+
+
+def default_source(
+    sources: Mapping[str, DataSource], environ: Mapping[str, str] | None = None
+) -> str:
+    """The source a `data-query` without `source:` uses: CODIFIER_DEFAULT_SOURCE when it
+    names a configured source, else the embedded duckdb."""
+    wanted = (os.environ if environ is None else environ).get("CODIFIER_DEFAULT_SOURCE", "")
+    if wanted and wanted not in sources:
+        raise ValueError(
+            f"CODIFIER_DEFAULT_SOURCE names '{wanted}', which is not configured "
+            f"({', '.join(sorted(sources))})"
+        )
+    return wanted or DEFAULT_SOURCE
 
 
 def load_sources() -> dict[str, DataSource]:

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 MAX_RESULT_BYTES = 100 * 1024
+_NOTICE_ROOM = 160  # bytes kept for the truncation notice
 
 
 def _plain(value: Any) -> Any:
@@ -39,11 +40,21 @@ def query_result(sql: str, columns: list[str], rows: list[tuple[Any, ...]]) -> d
     """Rows are kept while the result's JSON stays within MAX_RESULT_BYTES; a single
     oversized cell is cut on a character boundary. The notice says what was dropped."""
     kept: list[list[Any]] = []
-    used = len(json.dumps({"sql": sql, "columns": columns}).encode("utf-8"))
+    # The result with no rows and the longest notice, as it will be serialized; each row
+    # then adds its own JSON and a ", " separator.
+    skeleton = {
+        "sql": sql,
+        "columns": columns,
+        "rows": [],
+        "row_count": len(rows),
+        "truncated": True,
+        "notice": "x" * _NOTICE_ROOM,
+    }
+    used = len(json.dumps(skeleton, ensure_ascii=False).encode("utf-8"))
     truncated = False
     for row in rows:
         plain = [_plain(v) for v in row]
-        size = len(json.dumps(plain, ensure_ascii=False).encode("utf-8")) + 1
+        size = len(json.dumps(plain, ensure_ascii=False).encode("utf-8")) + 2
         if used + size > MAX_RESULT_BYTES:
             truncated = True
             if not kept:  # one huge row: keep what fits of its text cells
