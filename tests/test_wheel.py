@@ -3,13 +3,27 @@ run from outside the checkout, finds the shipped playbooks, generators and stdli
 
 from __future__ import annotations
 
+import contextlib
+import os
 import subprocess
 import sys
+import time
+import urllib.request
 import venv
 import zipfile
 from pathlib import Path
 
+import anyio
 import pytest
+
+from tests.server_harness import (
+    ADMIN_TOKEN,
+    call,
+    free_port,
+    http_client,
+    server_env,
+    stop_embedded_postgres,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,9 +51,11 @@ def test_wheel_contains_the_data_folders(wheel: Path) -> None:
     ]:
         assert f"codifier/_shipped/{folder}/{sample}" in names
     assert "dsl/expr/grammar.lark" in names
+    assert "codifier/packer/data/o200k_base.tiktoken" in names
+    assert "codifier/sources/sample/subscriptions.csv" in names
 
 
-def test_installed_wheel_checks_and_renders_outside_the_checkout(
+def test_installed_wheel_checks_renders_and_serves_outside_the_checkout(
     wheel: Path, tmp_path: Path
 ) -> None:
     env_dir = tmp_path / "venv"
@@ -84,3 +100,42 @@ def test_installed_wheel_checks_and_renders_outside_the_checkout(
     )
     assert render.returncode == 0, render.stderr
     assert "R1" in render.stdout
+
+    # The installed server starts on the embedded database and serves its playbooks.
+    home = tmp_path / "home"
+    port = free_port()
+    server = subprocess.Popen(
+        [str(codifier), "serve", "--port", str(port)],
+        cwd=work,
+        env={**server_env(home), "PATH": f"{env_dir / 'bin'}:{os.environ['PATH']}"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        status = 0
+        while status != 200 and time.monotonic() < deadline:
+            assert server.poll() is None, "the installed server exited"
+            time.sleep(0.2)
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{url}/health", timeout=2) as response,
+            ):
+                status = response.status
+        assert status == 200
+
+        async def playbooks() -> list[str]:
+            async with http_client(url, ADMIN_TOKEN) as client:
+                listed = await call(client, "list_playbooks")
+            return sorted(p["id"] for p in listed["playbooks"])
+
+        assert anyio.run(playbooks) == [
+            "brownfield-onboard",
+            "initialize-project",
+            "research-and-analyze",
+        ]
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        stop_embedded_postgres(home)
