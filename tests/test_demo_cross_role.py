@@ -1,0 +1,50 @@
+"""Demo 3, cross-role: what a researcher stored, a developer's client retrieves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from tests.demo_support import create_project, project_key
+from tests.server_harness import (
+    ServerProcess,
+    call,
+    drive,
+    http_client,
+    running,
+    stop_embedded_postgres,
+)
+from tests.test_demo_researcher import OBJECTIVE, analyst
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
+    home = tmp_path_factory.mktemp("cross-role-home")
+    with running(home) as server:
+        create_project(server.url, "shared")
+        researcher = project_key(home, "shared", "researcher")
+        developer = project_key(home, "shared", "developer")
+        yield server, researcher, developer
+    stop_embedded_postgres(home)
+
+
+async def test_a_developer_fetches_the_researchers_findings(
+    world: tuple[ServerProcess, str, str],
+) -> None:
+    server, researcher_key, developer_key = world
+    async with http_client(server.url, researcher_key) as researcher:
+        run = await call(researcher, "run_playbook", playbook_id="research-and-analyze")
+        finished = await drive(
+            researcher,
+            run,
+            {"objective": OBJECTIVE, "chosen": ["plans", "subscriptions"]},
+            llm=analyst,
+        )
+        assert finished["status"] == "completed"
+    async with http_client(server.url, developer_key) as developer:
+        found = await call(developer, "fetch_context", query="monthly annual churn")
+        (finding,) = [m for m in found["memories"] if m["type"] == "research_finding"]
+        assert finding["content"] == finished["outputs"]["finding"]
