@@ -38,7 +38,7 @@ def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> Non
             "--project",
             "terminal-demo",
             "--workdir",
-            str(tmp_path),
+            str(tmp_path / "new" / "prompts"),
         ],
         cwd=ROOT,
         env=server_env(tmp_path / "home", None),
@@ -52,7 +52,8 @@ def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> Non
         result.stdout
     )
     assert '"rules": "# rules written by hand\\n"' in result.stdout
-    assert (tmp_path / "rules.prompt.md").read_text().startswith("You are a staff engineer")
+    prompts = tmp_path / "new" / "prompts"  # created when missing
+    assert (prompts / "rules.prompt.md").read_text().startswith("You are a staff engineer")
     assert "Traceback" not in result.stderr
 
 

@@ -52,6 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except KeyboardInterrupt:
         return 130
+    except OSError as error:  # a file or socket the command needed; never a traceback
+        sys.stderr.write(f"codifier {args.command}: {error.strerror or error}\n")
+        return 1
     except BrokenPipeError:
         return 0
 

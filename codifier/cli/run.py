@@ -103,6 +103,10 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     db, services = await open_services(Settings.from_env())
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
     try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--workdir {workdir}: {error.strerror}") from None
+    try:
         project = await _ensure_project(services, args.project)
         result = await services.runs.start(ADMIN_PRINCIPAL, args.playbook, project, None, inputs)
         while result["status"] in ("awaiting_input", "awaiting_generation"):

@@ -1,0 +1,110 @@
+"""docs/clients.md: every JSON block parses, and every configuration in it points where the
+server answers (`/mcp`, `/sse`, or `codifier serve --transport stdio`) with the bearer
+header the server requires."""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "clients.md"
+FENCE = re.compile(r"^```(\w*)\n(.*?)^```$", re.MULTILINE | re.DOTALL)
+STDIO_ARGS = ["serve", "--transport", "stdio"]
+
+
+def blocks(language: str) -> list[str]:
+    text = DOC.read_text(encoding="utf-8")
+    return [body for lang, body in FENCE.findall(text) if lang == language]
+
+
+def json_blocks() -> list[Any]:
+    return [json.loads(body) for body in blocks("json")]
+
+
+def server_entries(config: Any) -> list[dict[str, Any]]:
+    """The server entries of one client configuration: `mcpServers` or VS Code's `servers`."""
+    assert isinstance(config, dict), config
+    servers = config.get("mcpServers", config.get("servers"))
+    assert isinstance(servers, dict), f"no servers in {config}"
+    assert servers, f"no servers in {config}"
+    entries = list(servers.values())
+    assert all(isinstance(entry, dict) for entry in entries)
+    return entries
+
+
+def check_http_entry(entry: dict[str, Any]) -> str:
+    """The path the entry connects to, after checking its URL and its bearer header."""
+    url = urlsplit(entry["url"])
+    assert url.scheme == "https", entry["url"]
+    assert url.path in ("/mcp", "/sse"), entry["url"]
+    if "type" in entry:
+        assert entry["type"] == {"/mcp": "http", "/sse": "sse"}[url.path], entry
+    headers = entry["headers"]
+    assert re.fullmatch(r"Bearer \S+", headers["Authorization"]), headers
+    path: str = url.path
+    return path
+
+
+def test_the_doc_has_json_blocks() -> None:
+    assert len(blocks("json")) >= 5
+
+
+@pytest.mark.parametrize("body", blocks("json"))
+def test_every_json_block_parses(body: str) -> None:
+    json.loads(body)
+
+
+def test_every_configuration_points_where_the_server_answers() -> None:
+    seen: set[str] = set()
+    for config in json_blocks():
+        for entry in server_entries(config):
+            if "url" in entry:
+                seen.add(check_http_entry(entry))
+            else:
+                assert entry["command"] == "codifier", entry
+                assert entry["args"] == STDIO_ARGS, entry
+                assert isinstance(entry.get("env", {}), dict)
+                seen.add("stdio")
+    assert seen == {"/mcp", "/sse", "stdio"}
+
+
+def test_vs_code_prompts_for_the_key() -> None:
+    (config,) = [c for c in json_blocks() if "servers" in c]
+    inputs = {item["id"]: item for item in config["inputs"]}
+    (entry,) = server_entries(config)
+    match = re.fullmatch(r"Bearer \$\{input:([\w-]+)\}", entry["headers"]["Authorization"])
+    assert match, entry["headers"]
+    prompt = inputs[match.group(1)]
+    assert prompt["type"] == "promptString"
+    assert prompt["password"] is True
+
+
+def test_no_configuration_holds_a_literal_key() -> None:
+    for config in json_blocks():
+        for entry in server_entries(config):
+            if "headers" in entry:
+                token = entry["headers"]["Authorization"].removeprefix("Bearer ")
+                assert re.fullmatch(r"\$\{[\w:-]+\}", token), token
+
+
+def test_claude_mcp_add_commands() -> None:
+    commands = [
+        line
+        for body in blocks("sh")
+        for line in body.splitlines()
+        if line.startswith("claude mcp add")
+    ]
+    assert len(commands) >= 2
+    for line in commands:
+        words = shlex.split(line.replace("$CODIFIER_KEY", "KEY"))
+        transport = words[words.index("--transport") + 1]
+        url = next(w for w in words if w.startswith("https://"))
+        path = urlsplit(url).path
+        assert (transport, path) in (("http", "/mcp"), ("sse", "/sse")), line
+        assert words[words.index("--header") + 1] == "Authorization: Bearer KEY", line
