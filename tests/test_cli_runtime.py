@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from tests.server_harness import ROOT, running, server_env, stop_embedded_postgres
+from tests.server_harness import ROOT, ServerProcess, running, server_env, stop_embedded_postgres
 
 
 def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> None:
@@ -70,3 +71,31 @@ def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:
             status, body = server.health()
         assert status == 503
         assert '"database":false' in body.replace(" ", "")
+
+
+def _postmaster_alive(home: Path) -> bool:
+    try:
+        pid = int((home / "pgdata" / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, 0)
+    except (OSError, ValueError, IndexError):
+        return False
+    return True
+
+
+def test_the_embedded_database_stops_with_its_last_server_even_after_a_crash(
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    try:
+        crashed = ServerProcess(home).start()
+        crashed.kill()  # SIGKILL: it never lets go of the database
+        assert _postmaster_alive(home)
+        survivor = ServerProcess(home).start()
+        survivor.stop()  # SIGTERM: a graceful stop of the last live holder
+        deadline = time.monotonic() + 20
+        while _postmaster_alive(home) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not _postmaster_alive(home)
+    finally:
+        stop_embedded_postgres(home)

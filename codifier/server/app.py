@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from codifier import __version__
 from codifier.catalog import load_catalog
 from codifier.config import Settings
+from codifier.db.embedded import release_embedded
 from codifier.library import load_library
 from codifier.server.principal import authenticate, current_principal
 from codifier.server.services import Services
@@ -167,6 +168,8 @@ def create_app(settings: Settings) -> Starlette:
             runtime.holder.services = None
             runtime.db = None
             await db.close()
+            if settings.database_url is None:
+                release_embedded(settings.home)
 
     streamable = mcp.streamable_http_app(
         streamable_http_path="/", stateless_http=True, transport_security=security
