@@ -14,6 +14,7 @@ from typing import Any
 import httpx2
 import pytest
 
+from tests.demo_support import codifier_cli
 from tests.server_harness import (
     ADMIN_TOKEN,
     ROOT,
@@ -40,18 +41,6 @@ class World:
     revoked: str
     session_a: str
     memory_a: str
-
-
-def _codifier(home: Path, *args: str) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "codifier.cli.main", *args],
-        cwd=ROOT,
-        env=server_env(home),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
 
 
 @pytest.fixture(scope="module")
@@ -85,12 +74,12 @@ def world(home: Path) -> Iterator[World]:
                 run = await call(
                     admin, "run_playbook", playbook_id="initialize-project", project_id=a
                 )
-            key_a = _codifier(home, "keys", "create", "--project", "alpha", "--name", "a")
-            key_b = _codifier(home, "keys", "create", "--project", "beta", "--name", "b")
-            revoked = _codifier(home, "keys", "create", "--project", "alpha", "--name", "old")
-            listing = _codifier(home, "keys", "list")
+            key_a = codifier_cli(home, "keys", "create", "--project", "alpha", "--name", "a")
+            key_b = codifier_cli(home, "keys", "create", "--project", "beta", "--name", "b")
+            revoked = codifier_cli(home, "keys", "create", "--project", "alpha", "--name", "old")
+            listing = codifier_cli(home, "keys", "list")
             old_id = next(line.split()[0] for line in listing.splitlines() if " old " in line)
-            _codifier(home, "keys", "revoke", old_id)
+            codifier_cli(home, "keys", "revoke", old_id)
             assert key_a not in listing  # secrets are never listed
             assert revoked not in listing
             return World(

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from codifier.packer.tokens import count_tokens
+from tests.git_served import served_repository
 from tests.server_harness import (
     ADMIN_TOKEN,
     ServerProcess,
@@ -18,21 +19,15 @@ from tests.server_harness import (
     running,
     stop_embedded_postgres,
 )
-from tests.test_packer import FLAGGED, LISTED, GitServer, git, make_repo, serve
+from tests.test_packer import FLAGGED, LISTED
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
 def repo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("brownfield-repo")
-    make_repo(base / "work")
-    git(base, "clone", "-q", "--bare", str(base / "work"), str(base / "root" / "repo.git"))
-    server = GitServer(base / "root")
-    httpd = serve(server)
-    yield f"{server.url}/public.git"
-    httpd.shutdown()
-    httpd.server_close()
+    with served_repository(tmp_path_factory.mktemp("brownfield-repo")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

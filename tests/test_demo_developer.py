@@ -8,6 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.demo_support import create_project, project_key
+from tests.git_served import served_repository
 from tests.server_harness import (
     INIT_ANSWERS,
     ServerProcess,
@@ -17,21 +18,14 @@ from tests.server_harness import (
     running,
     stop_embedded_postgres,
 )
-from tests.test_packer import GitServer, git, make_repo, serve
 
 pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
 def repo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    base = tmp_path_factory.mktemp("developer-repo")
-    make_repo(base / "work")
-    git(base, "clone", "-q", "--bare", str(base / "work"), str(base / "root" / "repo.git"))
-    server = GitServer(base / "root")
-    httpd = serve(server)
-    yield f"{server.url}/public.git"
-    httpd.shutdown()
-    httpd.server_close()
+    with served_repository(tmp_path_factory.mktemp("developer-repo")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
