@@ -34,7 +34,7 @@ import anyio
 
 from codifier.config import Settings
 from codifier.sources.base import SourceError
-from codifier.sources.results import query_result, refused
+from codifier.sources.results import query_result, refused, table_schema
 from codifier.sources.sidecar import Sidecar, SidecarSpec, open_sidecar
 from codifier.sql_guard import check_read_only
 
@@ -279,21 +279,7 @@ class AthenaSource:
                 )
                 if not rows:
                     raise SourceError(f"no table '{table}' in {schema}")
-                described.append(
-                    {
-                        "name": table,
-                        "database": schema,
-                        "columns": [
-                            {
-                                "name": str(name),
-                                "type": str(kind),
-                                "nullable": nullable == "YES",
-                                "description": None,
-                            }
-                            for name, kind, nullable in rows
-                        ],
-                    }
-                )
+                described.append(table_schema(table, schema, rows))
         return described
 
     async def execute(self, database: str | None, sql: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ import anyio
 import duckdb
 
 from codifier.sources.base import SourceError
-from codifier.sources.results import query_result, refused
+from codifier.sources.results import query_result, refused, table_schema
 from codifier.sql_guard import check_read_only
 
 SAMPLE = Path(__file__).resolve().parent / "sample"
@@ -86,21 +86,7 @@ class DuckDBSource:
                 ).fetchall()
                 if not rows:
                     raise SourceError(f"no table '{table}' in {schema}")
-                described.append(
-                    {
-                        "name": table,
-                        "database": schema,
-                        "columns": [
-                            {
-                                "name": str(name),
-                                "type": str(kind),
-                                "nullable": nullable == "YES",
-                                "description": None,
-                            }
-                            for name, kind, nullable in rows
-                        ],
-                    }
-                )
+                described.append(table_schema(table, schema, rows))
             return described
 
         return await anyio.to_thread.run_sync(work)

@@ -90,3 +90,21 @@ def refused(sql: str, reason: str) -> dict[str, Any]:
         "truncated": False,
         "notice": reason,
     }
+
+
+def table_schema(table: str, schema: str, rows: list[Any]) -> dict[str, Any]:
+    """The stdlib's TableSchema from information_schema rows of
+    (column_name, data_type, is_nullable)."""
+    return {
+        "name": table,
+        "database": schema,
+        "columns": [
+            {
+                "name": str(name),
+                "type": str(kind),
+                "nullable": nullable == "YES",
+                "description": None,
+            }
+            for name, kind, nullable in rows
+        ],
+    }
