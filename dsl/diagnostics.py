@@ -30,8 +30,7 @@ class Reporter:
         self.items: list[Diagnostic] = []
 
     def report(self, code: str, span: Span, message: str, hint: str | None = None) -> None:
-        severity = CATALOGUE[code].severity
-        self.items.append(Diagnostic(self.path, span, code, message, hint, severity))
+        self.report_in(self.path, code, span, message, hint)
 
     def report_in(
         self, path: str, code: str, span: Span, message: str, hint: str | None = None
@@ -45,7 +44,13 @@ class Reporter:
         return any(d.severity is Severity.ERROR for d in self.items)
 
 
+def closest(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str | None:
+    """The option a misspelt name most likely meant, or None when nothing is close."""
+    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
 def did_you_mean(word: str, options: list[str] | tuple[str, ...] | set[str]) -> str | None:
     """A "did you mean" hint for a misspelt name, or None when nothing is close."""
-    close = difflib.get_close_matches(word, sorted(options), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    match = closest(word, options)
+    return f"did you mean '{match}'?" if match else None

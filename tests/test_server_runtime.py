@@ -234,3 +234,21 @@ async def test_oversized_request_is_refused_and_nothing_is_stored(server: Server
     async with http_client(server.url, ADMIN_TOKEN) as client:
         found = await call(client, "fetch_context", project_id=project_id)
     assert found["memories"] == []
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments"),
+    [
+        ("fetch_context", {}),
+        ("update_memory", {"memory_type": "rule", "title": "t", "content": "c"}),
+        ("manage_projects", {"operation": "get"}),
+        ("run_playbook", {"playbook_id": "initialize-project"}),
+    ],
+)
+async def test_a_project_that_does_not_exist_is_not_found(
+    server: ServerProcess, tool: str, arguments: dict[str, Any]
+) -> None:
+    missing = str(uuid.uuid4())
+    async with http_client(server.url, ADMIN_TOKEN) as client:
+        with pytest.raises(ToolCallFailed, match=rf"\[not_found\] no project with id {missing}"):
+            await call(client, tool, project_id=missing, **arguments)

@@ -34,13 +34,12 @@ class Access:
         who: Principal,
         project_id: str | None = None,
         project_name: str | None = None,
-        *,
-        check: bool = True,
     ) -> UUID:
-        """The project a call acts on: the one named, else the caller's default."""
+        """The project a call acts on: the one named, else the caller's default. Whether it
+        exists is checked by the caller, in the transaction that uses it."""
         wanted = parse_id(project_id, "project_id")
         if wanted is None and project_name:
-            async with self.db.transaction(ADMIN if who.is_admin else self.own(who)) as conn:
+            async with self.db.transaction(self.scope_for(who)) as conn:
                 row = await projects.find(conn, project_name)
             if row is None:
                 raise not_found(f"no project named '{project_name}'")
@@ -58,10 +57,6 @@ class Access:
                     "no project given: pass project_id, or choose one with "
                     "manage_projects(operation='switch')"
                 )
-        if check:
-            async with self.db.transaction(ADMIN) as conn:
-                if await projects.get(conn, wanted) is None:
-                    raise not_found(f"no project with id {wanted}")
         return wanted
 
     @asynccontextmanager
@@ -70,7 +65,7 @@ class Access:
     ) -> AsyncIterator[tuple[dict[str, Any], Connection]]:
         """The call's project and a transaction scoped to it, in one round of checks: an
         explicit id is checked inside the operation's own transaction."""
-        project = await self.project_for(who, project_id, project_name, check=False)
+        project = await self.project_for(who, project_id, project_name)
         async with self.db.transaction(Scope.project(project)) as conn:
             row = await projects.get(conn, project)
             if row is None:

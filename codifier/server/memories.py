@@ -34,7 +34,7 @@ class MemoryTools:
             raise invalid("offset must not be negative")
         if memory_type is not None and memory_type not in memories.MEMORY_TYPES:
             raise invalid(f"unknown memory_type '{memory_type}'")
-        project = await self.access.project_for(who, project_id, check=False)
+        project = await self.access.project_for(who, project_id)
         async with self.db.transaction(Scope.project(project)) as conn:
             rows = await memories.fetch(
                 conn,

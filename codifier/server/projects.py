@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from codifier.server.access import Access
-from codifier.server.errors import conflict, forbidden, invalid
+from codifier.server.errors import conflict, forbidden, invalid, not_found
 from codifier.server.principal import Principal
 from codifier.store import projects
 from codifier.store.database import ADMIN, Database
@@ -40,9 +40,12 @@ class ProjectTools:
             async with self.db.transaction(scope) as conn:
                 return {"projects": await projects.list_all(conn)}
         if operation in ("get", "switch"):
+            # The existence check happens here, in the transaction that reads the row.
             project = await self.access.project_for(who, project_id, name)
             async with self.db.transaction(self.access.scope_for(who)) as conn:
                 found = await projects.get(conn, project)
+                if found is None:
+                    raise not_found(f"no project with id {project}")
                 if operation == "switch":
                     await projects.set_default(conn, who.id, project)
             return {"project": found}

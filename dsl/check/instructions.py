@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from typing import Any
 
 from dsl.check.checked import CheckedRemember
 from dsl.check.expressions import ExprChecker
 from dsl.check.structure import describe_node
-from dsl.diagnostics import Reporter, did_you_mean
+from dsl.diagnostics import Reporter, closest, did_you_mean
 from dsl.expr.parser import OPEN
 from dsl.library import Library, Param
 from dsl.source import YMap, YNode, YScalar, YSeq
@@ -195,14 +194,16 @@ def _check_arguments(
     for name, (key, value_node) in supplied.items():
         param = by_name.get(name)
         if param is None:
-            close = difflib.get_close_matches(name, list(by_name), n=1, cutoff=0.6)
-            misspelt.update(n for n in close if n not in supplied)
+            meant = closest(name, list(by_name))
+            if meant is not None and meant not in supplied:
+                misspelt.add(meant)
             ctx.reporter.report(
                 unknown_code,
                 key.span,
                 f"{owner} has no {noun} '{name}'",
-                did_you_mean(name, list(by_name))
-                or (f"{noun}s: {', '.join(by_name)}" if by_name else f"{owner} takes no {noun}s"),
+                f"did you mean '{meant}'?"
+                if meant
+                else (f"{noun}s: {', '.join(by_name)}" if by_name else f"{owner} takes no {noun}s"),
             )
             result.args.append((name, ctx.exprs.value(value_node, None, f"'{name}'")[1]))
             continue
