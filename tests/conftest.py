@@ -1,9 +1,16 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import pytest
 
 from codifier.library import load_library
 from dsl.library import Library
+
+if TYPE_CHECKING:
+    from tests.server_harness import ServerProcess
 
 
 @pytest.fixture
@@ -28,3 +35,23 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     if external:
         return external
     return embedded_url(tmp_path_factory.mktemp("codifier-home"))
+
+
+@pytest.fixture(scope="module")
+def server_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """A CODIFIER_HOME for one test module's servers; its embedded database is stopped at
+    the end even if a server in it was killed (or a stdio child never let go)."""
+    from tests.server_harness import stop_embedded_postgres
+
+    path = tmp_path_factory.mktemp("server-home")
+    yield path
+    stop_embedded_postgres(path)
+
+
+@pytest.fixture(scope="module")
+def server(server_home: Path) -> Iterator[ServerProcess]:
+    """`codifier serve` in its own process, shared by one test module."""
+    from tests.server_harness import running
+
+    with running(server_home) as process:
+        yield process

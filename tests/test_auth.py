@@ -6,11 +6,11 @@ from __future__ import annotations
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import anyio
 import httpx2
 import pytest
 
@@ -22,10 +22,8 @@ from tests.server_harness import (
     ToolCallFailed,
     call,
     http_client,
-    running,
     server_env,
     sse_mcp_client,
-    stop_embedded_postgres,
 )
 
 pytestmark = pytest.mark.anyio
@@ -44,49 +42,37 @@ class World:
 
 
 @pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("auth-home")
-    yield path
-    stop_embedded_postgres(path)
+def world(server_home: Path, server: ServerProcess) -> World:
+    home = server_home
 
-
-@pytest.fixture(scope="module")
-def world(home: Path) -> Iterator[World]:
-    with running(home) as server:
-        import anyio
-
-        async def setup() -> World:
-            async with http_client(server.url, ADMIN_TOKEN) as admin:
-                a = (await call(admin, "manage_projects", operation="create", name="alpha"))[
-                    "project"
-                ]["id"]
-                b = (await call(admin, "manage_projects", operation="create", name="beta"))[
-                    "project"
-                ]["id"]
-                memory = await call(
-                    admin,
-                    "update_memory",
-                    project_id=a,
-                    memory_type="rule",
-                    title="Alpha's secret rule",
-                    content="Only alpha may read this.",
-                )
-                run = await call(
-                    admin, "run_playbook", playbook_id="initialize-project", project_id=a
-                )
-            key_a = codifier_cli(home, "keys", "create", "--project", "alpha", "--name", "a")
-            key_b = codifier_cli(home, "keys", "create", "--project", "beta", "--name", "b")
-            revoked = codifier_cli(home, "keys", "create", "--project", "alpha", "--name", "old")
-            listing = codifier_cli(home, "keys", "list")
-            old_id = next(line.split()[0] for line in listing.splitlines() if " old " in line)
-            codifier_cli(home, "keys", "revoke", old_id)
-            assert key_a not in listing  # secrets are never listed
-            assert revoked not in listing
-            return World(
-                server, a, b, key_a, key_b, revoked, run["session_id"], memory["memory"]["id"]
+    async def setup() -> World:
+        async with http_client(server.url, ADMIN_TOKEN) as admin:
+            a = (await call(admin, "manage_projects", operation="create", name="alpha"))["project"][
+                "id"
+            ]
+            b = (await call(admin, "manage_projects", operation="create", name="beta"))["project"][
+                "id"
+            ]
+            memory = await call(
+                admin,
+                "update_memory",
+                project_id=a,
+                memory_type="rule",
+                title="Alpha's secret rule",
+                content="Only alpha may read this.",
             )
+            run = await call(admin, "run_playbook", playbook_id="initialize-project", project_id=a)
+        key_a = codifier_cli(home, "keys", "create", "--project", "alpha", "--name", "a")
+        key_b = codifier_cli(home, "keys", "create", "--project", "beta", "--name", "b")
+        revoked = codifier_cli(home, "keys", "create", "--project", "alpha", "--name", "old")
+        listing = codifier_cli(home, "keys", "list")
+        old_id = next(line.split()[0] for line in listing.splitlines() if " old " in line)
+        codifier_cli(home, "keys", "revoke", old_id)
+        assert key_a not in listing  # secrets are never listed
+        assert revoked not in listing
+        return World(server, a, b, key_a, key_b, revoked, run["session_id"], memory["memory"]["id"])
 
-        yield anyio.run(setup)
+    return anyio.run(setup)
 
 
 ROUTES = [("POST", "/mcp"), ("GET", "/sse"), ("POST", "/messages/?session_id=x")]

@@ -16,8 +16,6 @@ from tests.server_harness import (
     call,
     drive,
     http_client,
-    running,
-    stop_embedded_postgres,
 )
 from tests.test_packer import FLAGGED, LISTED
 
@@ -28,14 +26,6 @@ pytestmark = pytest.mark.anyio
 def repo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with served_repository(tmp_path_factory.mktemp("brownfield-repo")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    home = tmp_path_factory.mktemp("brownfield-home")
-    with running(home) as process:
-        yield process
-    stop_embedded_postgres(home)
 
 
 def _architect(step_id: str, prompt: str) -> str:

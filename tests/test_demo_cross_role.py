@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +12,6 @@ from tests.server_harness import (
     call,
     drive,
     http_client,
-    running,
-    stop_embedded_postgres,
 )
 from tests.test_demo_researcher import OBJECTIVE, analyst
 
@@ -21,14 +19,10 @@ pytestmark = pytest.mark.anyio
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
-    home = tmp_path_factory.mktemp("cross-role-home")
-    with running(home) as server:
-        create_project(server.url, "shared")
-        researcher = project_key(home, "shared", "researcher")
-        developer = project_key(home, "shared", "developer")
-        yield server, researcher, developer
-    stop_embedded_postgres(home)
+def world(server_home: Path, server: ServerProcess) -> tuple[ServerProcess, str, str]:
+    create_project(server.url, "shared")
+    researcher = project_key(server_home, "shared", "researcher")
+    return server, researcher, project_key(server_home, "shared", "developer")
 
 
 async def test_a_developer_fetches_the_researchers_findings(

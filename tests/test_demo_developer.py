@@ -4,6 +4,7 @@ roadmap — with a project API key, against a server in its own process."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +16,6 @@ from tests.server_harness import (
     call,
     drive,
     http_client,
-    running,
-    stop_embedded_postgres,
 )
 
 pytestmark = pytest.mark.anyio
@@ -29,13 +28,9 @@ def repo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str, str]]:
-    home = tmp_path_factory.mktemp("developer-home")
-    with running(home) as server:
-        project = create_project(server.url, "acme-billing")
-        key = project_key(home, "acme-billing", "developer")
-        yield server, project, key
-    stop_embedded_postgres(home)
+def world(server_home: Path, server: ServerProcess) -> tuple[ServerProcess, str, str]:
+    project = create_project(server.url, "acme-billing")
+    return server, project, project_key(server_home, "acme-billing", "developer")
 
 
 async def test_developer_initializes_packs_and_generates(

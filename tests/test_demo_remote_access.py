@@ -3,7 +3,7 @@ over legacy SSE with an API key; without one it is refused."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -14,16 +14,13 @@ from tests.demo_support import (
     result_of,
     status_from_another_process,
 )
-from tests.server_harness import ServerProcess, running, stop_embedded_postgres
+from tests.server_harness import ServerProcess
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
-    home = tmp_path_factory.mktemp("remote-home")
-    with running(home) as server:
-        create_project(server.url, "remote")
-        yield server, project_key(home, "remote", "laptop")
-    stop_embedded_postgres(home)
+def world(server_home: Path, server: ServerProcess) -> tuple[ServerProcess, str]:
+    create_project(server.url, "remote")
+    return server, project_key(server_home, "remote", "laptop")
 
 
 @pytest.mark.parametrize("transport", ["http", "sse"])

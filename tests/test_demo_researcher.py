@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -12,8 +12,6 @@ from tests.server_harness import (
     call,
     drive,
     http_client,
-    running,
-    stop_embedded_postgres,
 )
 
 pytestmark = pytest.mark.anyio
@@ -35,12 +33,9 @@ def analyst(step_id: str, prompt: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, str]]:
-    home = tmp_path_factory.mktemp("researcher-home")
-    with running(home) as server:
-        create_project(server.url, "growth")
-        yield server, project_key(home, "growth", "researcher")
-    stop_embedded_postgres(home)
+def world(server_home: Path, server: ServerProcess) -> tuple[ServerProcess, str]:
+    create_project(server.url, "growth")
+    return server, project_key(server_home, "growth", "researcher")
 
 
 async def test_researcher_queries_and_synthesizes(world: tuple[ServerProcess, str]) -> None:

@@ -4,7 +4,6 @@ process and the real database; the artifacts are then found with fetch_context."
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,26 +17,11 @@ from tests.server_harness import (
     call,
     drive,
     http_client,
-    running,
     sse_mcp_client,
     stdio_client,
-    stop_embedded_postgres,
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("e2e-home")
-    yield path
-    stop_embedded_postgres(path)  # the stdio server's child may be killed, not stopped
-
-
-@pytest.fixture(scope="module")
-def server(home: Path) -> Iterator[ServerProcess]:
-    with running(home) as process:
-        yield process
 
 
 async def _initialize_project(client: Client) -> None:
@@ -86,9 +70,9 @@ async def test_legacy_sse(server: ServerProcess) -> None:
         await _initialize_project(client)
 
 
-async def test_stdio(home: Path, server: ServerProcess) -> None:
+async def test_stdio(server_home: Path, server: ServerProcess) -> None:
     # The stdio server joins the embedded database the HTTP server already runs.
-    async with stdio_client(home) as client:
+    async with stdio_client(server_home) as client:
         await _initialize_project(client)
 
 

@@ -4,7 +4,6 @@ concurrent answers; bad inputs get one clear error and change nothing."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,19 +24,6 @@ from tests.server_harness import (
 )
 
 pytestmark = pytest.mark.anyio
-
-
-@pytest.fixture(scope="module")
-def home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    path = tmp_path_factory.mktemp("runtime-home")
-    yield path
-    stop_embedded_postgres(path)
-
-
-@pytest.fixture(scope="module")
-def server(home: Path) -> Iterator[ServerProcess]:
-    with running(home) as process:
-        yield process
 
 
 async def _start(url: str) -> dict[str, Any]:
@@ -94,8 +80,8 @@ async def test_a_killed_server_resumes_at_the_same_step(tmp_path: Path) -> None:
         stop_embedded_postgres(home)
 
 
-async def test_two_servers_share_one_database(home: Path, server: ServerProcess) -> None:
-    with running(home) as other:
+async def test_two_servers_share_one_database(server_home: Path, server: ServerProcess) -> None:
+    with running(server_home) as other:
         started = await _start(server.url)
         async with http_client(other.url, ADMIN_TOKEN) as client:
             finished = await drive(client, started, INIT_ANSWERS)
