@@ -42,8 +42,8 @@ async def fetch_context(
     query: str | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    if not 1 <= limit <= memories.MAX_LIMIT:
-        raise SkillError(f"limit must be between 1 and {memories.MAX_LIMIT}")
+    if problem := memories.limit_problem(limit):
+        raise SkillError(problem)
     async with run.db.transaction(Scope.project(run.project_id)) as conn:
         return await memories.fetch(
             conn, run.project_id, memory_type=memory_type, tags=tags, query=query, limit=limit
@@ -58,8 +58,8 @@ async def update_memory(
     tags: list[str] | None = None,
     metadata: Any = None,
 ) -> dict[str, Any]:
-    if memory_type not in memories.MEMORY_TYPES:
-        raise SkillError(f"unknown memory type '{memory_type}'")
+    if problem := memories.type_problem(memory_type):
+        raise SkillError(problem)
     memory = NewMemory(memory_type, title, content, tags or [], run.role, metadata or {})
     async with run.db.transaction(Scope.project(run.project_id)) as conn:
         row, _ = await memories.upsert(conn, run.project_id, memory)

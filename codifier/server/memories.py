@@ -28,12 +28,12 @@ class MemoryTools:
         limit: int,
         offset: int,
     ) -> dict[str, Any]:
-        if not 1 <= limit <= memories.MAX_LIMIT:
-            raise invalid(f"limit must be between 1 and {memories.MAX_LIMIT}")
+        if problem := memories.limit_problem(limit):
+            raise invalid(problem)
         if offset < 0:
             raise invalid("offset must not be negative")
-        if memory_type is not None and memory_type not in memories.MEMORY_TYPES:
-            raise invalid(f"unknown memory_type '{memory_type}'")
+        if memory_type is not None and (problem := memories.type_problem(memory_type)):
+            raise invalid(problem)
         project = await self.access.project_for(who, project_id)
         async with self.db.transaction(Scope.project(project)) as conn:
             rows = await memories.fetch(
@@ -56,11 +56,8 @@ class MemoryTools:
         memory_id: str | None,
         memory: NewMemory,
     ) -> dict[str, Any]:
-        if memory.memory_type not in memories.MEMORY_TYPES:
-            raise invalid(
-                f"unknown memory_type '{memory.memory_type}' "
-                f"(one of: {', '.join(memories.MEMORY_TYPES)})"
-            )
+        if problem := memories.type_problem(memory.memory_type):
+            raise invalid(problem)
         if not memory.title.strip() or not memory.content.strip():
             raise invalid("title and content must not be empty")
         target = parse_id(memory_id, "id")

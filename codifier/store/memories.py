@@ -17,6 +17,18 @@ _COLUMNS = (
 )
 
 
+def limit_problem(limit: int) -> str | None:
+    """Why a page size is refused, or None (the tool and the skill share the rule)."""
+    return None if 1 <= limit <= MAX_LIMIT else f"limit must be between 1 and {MAX_LIMIT}"
+
+
+def type_problem(memory_type: str) -> str | None:
+    """Why a memory type is refused, or None."""
+    if memory_type in MEMORY_TYPES:
+        return None
+    return f"unknown memory_type '{memory_type}' (one of: {', '.join(MEMORY_TYPES)})"
+
+
 class MemoryNotFound(LookupError):
     pass
 
