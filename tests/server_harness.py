@@ -32,20 +32,28 @@ def free_port() -> int:
         return port
 
 
-def server_env(home: Path, token: str | None = ADMIN_TOKEN) -> dict[str, str]:
+def server_env(
+    home: Path, token: str | None = ADMIN_TOKEN, extra: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment of a test server: this one, minus the deployment's database and
+    token, plus `extra` (a test's own settings)."""
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "API_AUTH_TOKEN")}
     env["CODIFIER_HOME"] = str(home)
     if token:
         env["API_AUTH_TOKEN"] = token
+    env.update(extra or {})
     return env
 
 
 class ServerProcess:
     """`codifier serve` on a free loopback port, in its own process."""
 
-    def __init__(self, home: Path, token: str | None = ADMIN_TOKEN) -> None:
+    def __init__(
+        self, home: Path, token: str | None = ADMIN_TOKEN, extra: dict[str, str] | None = None
+    ) -> None:
         self.home = home
         self.token = token
+        self.extra = extra
         self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
         self.log = home / f"server-{self.port}.log"
@@ -59,7 +67,7 @@ class ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "codifier.cli.main", "serve", "--port", str(self.port)],
             cwd=ROOT,
-            env=server_env(self.home, self.token),
+            env=server_env(self.home, self.token, self.extra),
             stdout=home_log,
             stderr=subprocess.STDOUT,
         )
@@ -109,8 +117,10 @@ def stop_embedded_postgres(home: Path) -> None:
 
 
 @contextlib.contextmanager
-def running(home: Path, token: str | None = ADMIN_TOKEN) -> Iterator[ServerProcess]:
-    server = ServerProcess(home, token).start()
+def running(
+    home: Path, token: str | None = ADMIN_TOKEN, extra: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    server = ServerProcess(home, token, extra).start()
     try:
         yield server
     finally:
