@@ -1,12 +1,17 @@
 """Packing a repository into a stored snapshot, and the Snapshot record playbooks see.
 
 Local paths are packed only under the folders listed in CODIFIER_PACK_ROOTS (separated
-like PATH): a key holder must not be able to read the server's own files.
+like PATH): a key holder must not be able to read the server's own files. The path must
+be absolute, and its real path (every symlink resolved) must lie inside a root's real
+path; a source that is not a parsed remote URL (say `git@nothing`) is a local path like
+any other. All packing work, the roots check included, runs on a worker thread: the
+event loop only waits. Each project stores at most CODIFIER_PROJECT_SNAPSHOT_BYTES of
+snapshot text (`[quota]` beyond).
 """
 
 from __future__ import annotations
 
-import os
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,7 +20,10 @@ from uuid import UUID
 import anyio
 
 from codifier.packer import PackError, PackResult, pack
+from codifier.packer.clone import parse_remote
 from codifier.packer.render import tree
+from codifier.packer.result import PackBusy
+from codifier.packer.settings import PackSettings, SettingsError
 from codifier.store import repositories
 from codifier.store.database import Database, Scope
 
@@ -25,24 +33,47 @@ TREE_LINES = 400
 
 
 class SnapshotError(RuntimeError):
-    """A pack could not be made; the message is one line, safe to show."""
+    """A pack could not be made; the message is one line, safe to show. `code` is the
+    error code a client sees: `[invalid]` unless a subclass says otherwise."""
+
+    code = "invalid"
+
+
+class QuotaExceeded(SnapshotError):
+    """The project's stored snapshots would pass CODIFIER_PROJECT_SNAPSHOT_BYTES."""
+
+    code = "quota"
+
+
+class PackersBusy(SnapshotError):
+    """Every pack slot of the server (CODIFIER_PACK_CONCURRENCY) is in use."""
+
+    code = "unavailable"
 
 
 def _is_remote(source: str) -> bool:
-    return source.startswith(("https://", "http://", "git@", "ssh://"))
+    try:
+        return parse_remote(source) is not None
+    except PackError as error:
+        raise SnapshotError(str(error)) from None
 
 
-def _local_source(source: str) -> Path:
-    configured = os.environ.get("CODIFIER_PACK_ROOTS", "").split(os.pathsep)
-    roots = [Path(r).resolve() for r in configured if r]
-    path = Path(source).expanduser().resolve()
+def _local_source(source: str, settings: PackSettings) -> Path:
+    """The real path of `source` when it is a directory inside a pack root; blocking
+    filesystem calls, so it runs on the worker thread."""
+    refused = SnapshotError(
+        f"'{source}' is not a repository URL, and local paths are packed only when"
+        " absolute and under CODIFIER_PACK_ROOTS: give an https URL or such a path"
+    )
+    given = Path(source).expanduser()
+    if not given.is_absolute():
+        raise refused
+    roots = [Path(root).resolve() for root in settings.roots if Path(root).is_absolute()]
+    path = given.resolve()
     if not any(path == root or root in path.parents for root in roots):
-        raise SnapshotError(
-            f"'{source}' is not a repository URL, and local paths are packed only under "
-            "CODIFIER_PACK_ROOTS"
-        )
+        raise refused
     if not path.is_dir():
-        raise SnapshotError(f"no directory {source}")
+        raise SnapshotError(f"no directory {source}: give a directory under CODIFIER_PACK_ROOTS")
     return path
 
 
@@ -86,21 +117,40 @@ async def pack_and_store(
     exclude: list[str] | None,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> dict[str, Any]:
-    target: str | Path = source if _is_remote(source) else _local_source(source)
+    try:
+        settings = PackSettings.from_env()
+    except SettingsError as error:
+        raise SnapshotError(str(error)) from None
+    async with db.transaction(Scope.project(project_id)) as conn:
+        used = await repositories.stored_bytes(conn, project_id)
+    _check_quota(used, 0, settings)  # already full: refuse before cloning anything
+    cancel = threading.Event()
 
-    def work() -> PackResult:
-        return pack(
+    def work() -> tuple[PackResult, dict[str, Any], int]:
+        target: str | Path = source if _is_remote(source) else _local_source(source, settings)
+        result = pack(
             target,
             include=include,
             exclude=exclude,
             on_progress=on_progress,
+            settings=settings,
+            cancel=cancel,
         )
+        return result, _summary(result), len(result.text.encode())
 
     try:
-        result = await anyio.to_thread.run_sync(work)
+        # Abandoned on cancellation (the client went away): `cancel` then stops the
+        # worker at its next check and kills its git, instead of cloning on unseen.
+        result, summary, size = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+    except PackBusy as error:
+        raise PackersBusy(str(error)) from None
     except PackError as error:
         raise SnapshotError(str(error)) from None
+    finally:
+        cancel.set()
     async with db.transaction(Scope.project(project_id)) as conn:
+        await repositories.lock_project(conn, project_id)
+        _check_quota(await repositories.stored_bytes(conn, project_id), size, settings)
         row = await repositories.create(
             conn,
             project_id,
@@ -110,6 +160,21 @@ async def pack_and_store(
             content=result.text,
             file_count=result.file_count,
             token_count=result.token_count,
-            summary=_summary(result),
+            summary=summary,
         )
     return snapshot_record(row)
+
+
+def _check_quota(used: int, adding: int, settings: PackSettings) -> None:
+    limit = settings.project_snapshot_bytes
+    if adding == 0 and used >= limit:
+        raise QuotaExceeded(
+            f"this project already stores {used:,} bytes of snapshots, the limit"
+            f" (CODIFIER_PROJECT_SNAPSHOT_BYTES) is {limit:,}: ask the operator to raise it"
+        )
+    if used + adding > limit:
+        raise QuotaExceeded(
+            f"this snapshot has {adding:,} bytes and the project already stores {used:,},"
+            f" past the {limit:,}-byte limit (CODIFIER_PROJECT_SNAPSHOT_BYTES): pack less"
+            " with include or exclude patterns, or ask the operator to raise the limit"
+        )

@@ -9,6 +9,10 @@ from pathlib import Path
 
 from tests.test_packer import GitServer, git, make_repo, serve
 
+# A server packing from the loopback git server must be allowed to reach it: by default
+# packing refuses internal addresses.
+LOOPBACK_GIT = {"CODIFIER_PACK_ALLOW_HOSTS": "127.0.0.1"}
+
 
 @contextlib.contextmanager
 def served_repository(base: Path) -> Iterator[str]:

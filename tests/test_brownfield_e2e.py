@@ -4,22 +4,31 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from codifier.packer.tokens import count_tokens
-from tests.git_served import served_repository
+from tests.git_served import LOOPBACK_GIT, served_repository
 from tests.server_harness import (
     ADMIN_TOKEN,
     ServerProcess,
     call,
     drive,
     http_client,
+    running,
 )
 from tests.test_packer import FLAGGED, LISTED
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def server(server_home: Path) -> Iterator[ServerProcess]:
+    """This module's server, allowed to pack from the loopback git server."""
+    with running(server_home, extra=LOOPBACK_GIT) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

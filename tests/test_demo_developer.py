@@ -9,16 +9,24 @@ from pathlib import Path
 import pytest
 
 from tests.demo_support import create_project, project_key
-from tests.git_served import served_repository
+from tests.git_served import LOOPBACK_GIT, served_repository
 from tests.server_harness import (
     INIT_ANSWERS,
     ServerProcess,
     call,
     drive,
     http_client,
+    running,
 )
 
 pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture(scope="module")
+def server(server_home: Path) -> Iterator[ServerProcess]:
+    """This module's server, allowed to pack from the loopback git server."""
+    with running(server_home, extra=LOOPBACK_GIT) as process:
+        yield process
 
 
 @pytest.fixture(scope="module")

@@ -28,6 +28,7 @@ import tiktoken_ext.openai_public  # type: ignore[import-untyped]
 from codifier.packer import PackError, PackResult, pack
 from codifier.packer.clone import parse_remote, scrub, token_for, tokens_from_env
 from codifier.packer.secrets import redact
+from codifier.packer.settings import Owner
 from codifier.packer.tokens import (
     PAT_STR,
     RANKS_FILE,
@@ -97,12 +98,16 @@ REDACTED = {
 
 
 @pytest.fixture(autouse=True)
-def isolated_git(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No user or system git config (global excludes, helpers) and no real tokens."""
+def isolated_git(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """No user or system git config (global excludes, helpers) and no real tokens; the
+    loopback git server reachable, and the server's tokens usable for it."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", os.devnull)
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
     for name in ("GITHUB_TOKEN", "GITLAB_TOKEN", "BITBUCKET_TOKEN", "GIT_CONFIG_COUNT"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CODIFIER_PACK_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("CODIFIER_TOKEN_OWNERS", "127.0.0.1")
+    monkeypatch.setenv("CODIFIER_PACK_WORKDIR", str(tmp_path_factory.getbasetemp() / "packs"))
 
 
 def git(cwd: Path, *args: str) -> str:
@@ -392,11 +397,12 @@ def test_tokens_map_to_their_hosts_only() -> None:
     env = {"GITHUB_TOKEN": "gh", "GITLAB_TOKEN": "gl", "BITBUCKET_TOKEN": "bb", "OTHER": "x"}
     assert tokens_from_env(env) == {"github.com": "gh", "gitlab.com": "gl", "bitbucket.org": "bb"}
     tokens = tokens_from_env(env)
+    everywhere = tuple(Owner(host, ()) for host in tokens)
 
     def token(url: str) -> str | None:
         remote = parse_remote(url)
         assert remote is not None
-        return token_for(remote, tokens)
+        return token_for(remote, tokens, everywhere)
 
     assert token("https://github.com/o/r") == "gh"
     assert token("https://gitlab.com/g/r.git") == "gl"
@@ -408,7 +414,7 @@ def test_tokens_map_to_their_hosts_only() -> None:
     assert token("git@github.com:o/r.git") is None  # ssh uses keys
     loopback = parse_remote("http://127.0.0.1:8080/r.git")
     assert loopback is not None
-    assert token_for(loopback, {"127.0.0.1": "t"}) == "t"
+    assert token_for(loopback, {"127.0.0.1": "t"}, (Owner("127.0.0.1", ()),)) == "t"
 
 
 def test_scrub_removes_every_form_of_the_token() -> None:
@@ -491,6 +497,10 @@ def serve(server: GitServer) -> ThreadingHTTPServer:
                 "GIT_PROJECT_ROOT": str(server.root),
                 "GIT_HTTP_EXPORT_ALL": "1",
                 "GIT_CONFIG_NOSYSTEM": "1",
+                # Partial clones: the packer asks for blobs under its size limit only.
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "uploadpack.allowFilter",
+                "GIT_CONFIG_VALUE_0": "true",
                 "REQUEST_METHOD": self.command,
                 "PATH_INFO": path_info,
                 "QUERY_STRING": query,
@@ -580,7 +590,10 @@ def test_a_redirect_within_the_host_keeps_the_token(server: GitServer) -> None:
     assert BASIC in authorizations(server)
 
 
-def test_a_redirect_to_another_host_gets_no_token(server: GitServer) -> None:
+def test_a_redirect_to_another_host_gets_no_token(
+    server: GitServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CODIFIER_PACK_ALLOW_HOSTS", "127.0.0.1,localhost")
     with pytest.raises(PackError):
         pack(f"{server.url}/elsewhere.git", tokens={"127.0.0.1": SECRET})
     elsewhere = {auth for host, _, auth in server.requests if host.startswith("localhost")}
@@ -620,7 +633,7 @@ def test_the_token_is_never_on_a_command_line(
         pack(f"{server.url}/leak.git", tokens={"127.0.0.1": SECRET})
     argv = log.read_text()
     assert argv.count("clone --depth 1 --no-tags") == 2
-    assert "ls-files" in argv
+    assert "ls-tree" in argv  # the clone's files are read from its objects
     assert SECRET not in argv
     assert BASIC[6:] not in argv
     assert BASIC in authorizations(server)  # and yet it was sent

@@ -1,33 +1,46 @@
-"""Shallow clones of remote repositories, a token going only to its own host.
+"""Shallow, blob-filtered clones of remote repositories, a token going only to its own
+host and only for the team's own repositories.
 
-Tokens come from GITHUB_TOKEN (sent to github.com only), GITLAB_TOKEN (gitlab.com) and
-BITBUCKET_TOKEN (bitbucket.org), or from a caller's host -> token map. A token is used
-when the URL's host, without port or user, equals the map's key exactly (no subdomains:
-`api.github.com` or `github.com.evil.test` get nothing), and only over https, or plain
-http to a loopback address, so it never crosses the network in clear text.
+Tokens come from GITHUB_TOKEN (github.com), GITLAB_TOKEN (gitlab.com), BITBUCKET_TOKEN
+(bitbucket.org) and CODIFIER_TOKEN_HOSTS (host=VARIABLE pairs, for self-hosted
+servers), or from a caller's host -> token map. A token is used when (1) the URL's
+host, without port or user, equals the map's key exactly (no subdomains:
+`api.github.com` or `github.com.evil.test` get nothing), (2) the scheme is https, or
+plain http to a loopback address, so it never crosses the network in clear text, and
+(3) the repository is under an owner listed in CODIFIER_TOKEN_OWNERS
+(`github.com/acme`, `gitlab.com/group/sub`; a bare host means every repository there).
+With no owner listed a token is used for no repository: any other repository is cloned
+anonymously, so a project key can read through the server's tokens only what the
+operator listed. ssh remotes use the server's own ssh key, so they follow rule (3) too.
 
-git gets it from a credential helper configured through the environment
-(GIT_CONFIG_COUNT/KEY/VALUE), reading the token from an environment variable: never on a
-command line, so no process listing shows it. git asks the helper only when the server
-answers 401, and the helper answers only for the exact scheme://host:port of the URL, so
-a redirect to another host gets nothing. (An `http.extraheader` would be simpler, but git
-re-sends it on every request after a redirect, whatever the new host: checked with git
-2.39.) Every error text is scrubbed of the token in each form it was sent.
+git gets a token from a credential helper configured through GIT_CONFIG_COUNT/KEY/
+VALUE, reading the token from an environment variable: never on a command line, so no
+process listing shows it. git asks the helper only when the server answers 401, and the
+helper answers only for the exact scheme://host:port of the URL. (An `http.extraheader`
+would be simpler, but git re-sends it on every request after a redirect, whatever the
+new host: checked with git 2.39.) Every error text is scrubbed of the token in each
+form it was sent.
+
+The clone is bare (no checkout: nothing of the repository is written as files, no
+filter, hook or symlink can act) and shallow, and `--filter=blob:limit=` leaves every
+blob larger than a pack could use on the server.
 """
 
 from __future__ import annotations
 
 import base64
-import os
 import re
-import subprocess
+import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codifier.packer.gitcmd import run_git
+from codifier.packer.gitcmd import GitStopped, run_git
+from codifier.packer.network import Destination
 from codifier.packer.result import PackError
+from codifier.packer.settings import Owner, PackSettings
+from codifier.packer.workspace import Workspace
 
 # The built-in environment variables, each for exactly one host.
 TOKEN_ENV_VARS = {
@@ -45,10 +58,11 @@ _USERNAMES = {
 }
 _DEFAULT_USERNAME = "x-access-token"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+_DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
 
 _URL = re.compile(r"^(?:https?|ssh|git)://", re.IGNORECASE)
 # scp-like syntax, as git reads it: user@host:path, no slash before the colon.
-_SCP = re.compile(r"^[A-Za-z0-9._-]+@(?P<host>[A-Za-z0-9.-]+):(?!//)[^\s]+$")
+_SCP = re.compile(r"^[A-Za-z0-9._-]+@(?P<host>[A-Za-z0-9.-]+):(?!//)(?P<path>[^\s]+)$")
 
 
 @dataclass(frozen=True)
@@ -58,39 +72,74 @@ class Remote:
     host: str  # lowercase, no port, no user: what token keys are compared with
     origin: str | None  # "scheme://host[:port]" for http(s): where a token may go
     display: str  # the URL without user info, for messages
+    port: int = 443  # the port connected to (the scheme's default when not written)
+    path: tuple[str, ...] = ()  # the repository's path segments, "/owner/repo.git" split
 
 
 def parse_remote(source: str) -> Remote | None:
     """The remote `source` names, or None when it is not a remote URL (a local path)."""
     scp = _SCP.match(source)
     if scp:
-        return Remote(source, "ssh", scp["host"].lower(), None, source)
+        segments = _segments(scp["path"])
+        return Remote(source, "ssh", scp["host"].lower(), None, source, 22, segments)
     if not _URL.match(source):
         return None
     parts = urllib.parse.urlsplit(source)
-    host = (parts.hostname or "").lower()
+    try:
+        host = (parts.hostname or "").lower()
+        port = parts.port
+    except ValueError:
+        host, port = "", None
     if not host:
-        raise PackError(f"not a repository URL (no host): {_without_userinfo(parts)}")
+        raise PackError(f"not a repository URL (no valid host): {_without_userinfo(parts)}")
     scheme = parts.scheme.lower()
     # As git's credential protocol reports it: host[:port] as written in the URL.
     hostport = parts.netloc.rpartition("@")[2]
     origin = f"{scheme}://{hostport}" if scheme in ("http", "https") else None
-    return Remote(source, scheme, host, origin, _without_userinfo(parts))
+    return Remote(
+        source,
+        scheme,
+        host,
+        origin,
+        _without_userinfo(parts),
+        port or _DEFAULT_PORTS[scheme],
+        _segments(urllib.parse.unquote(parts.path)),
+    )
 
 
-def tokens_from_env(env: Mapping[str, str]) -> dict[str, str]:
-    """host -> token from GITHUB_TOKEN, GITLAB_TOKEN and BITBUCKET_TOKEN, when set."""
-    return {host: env[var] for host, var in TOKEN_ENV_VARS.items() if env.get(var)}
+def _segments(path: str) -> tuple[str, ...]:
+    return tuple(part for part in path.strip("/").split("/") if part)
 
 
-def token_for(remote: Remote, tokens: Mapping[str, str]) -> str | None:
-    """The token for exactly this host, if it may be sent over this scheme."""
+def tokens_from_env(
+    env: Mapping[str, str], token_hosts: tuple[tuple[str, str], ...] = ()
+) -> dict[str, str]:
+    """host -> token from GITHUB_TOKEN, GITLAB_TOKEN, BITBUCKET_TOKEN and the
+    CODIFIER_TOKEN_HOSTS pairs, when set."""
+    pairs = [*TOKEN_ENV_VARS.items(), *token_hosts]
+    return {host: env[var] for host, var in pairs if env.get(var)}
+
+
+def owned(remote: Remote, owners: tuple[Owner, ...]) -> bool:
+    """The repository is under one of `owners`: the server's credentials may serve it."""
+    return any(owner.covers(remote.host, remote.path) for owner in owners)
+
+
+def token_for(remote: Remote, tokens: Mapping[str, str], owners: tuple[Owner, ...]) -> str | None:
+    """The token for exactly this host and repository, if it may be sent over this
+    scheme and the repository is one of the team's own (under `owners`)."""
     if remote.scheme != "https" and not (remote.scheme == "http" and remote.host in _LOOPBACK):
+        return None
+    if not owned(remote, owners):
         return None
     for host, token in tokens.items():
         if host.lower() == remote.host and token:
             return token
     return None
+
+
+def username_for(remote: Remote) -> str:
+    return _USERNAMES.get(remote.host, _DEFAULT_USERNAME)
 
 
 # A `git credential` helper (run by sh): on "get", answer only if the protocol and host git
@@ -103,58 +152,94 @@ _HELPER = (
 )
 
 
-def auth_env(remote: Remote, token: str, env: Mapping[str, str]) -> dict[str, str]:
-    """Environment variables giving git `token` for `remote`'s scheme://host:port only.
-
-    The GIT_CONFIG_* entries are appended after any `env` already has. The first clears
-    the helpers configured for that origin (a stored credential must not win over the
-    token), the second adds ours.
-    """
+def auth_config(remote: Remote, token: str) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """git settings and environment variables giving git `token` for `remote`'s
+    scheme://host:port only. The first setting clears the helpers configured for that
+    origin (a stored credential must not win over the token), the second adds ours."""
     assert remote.origin is not None  # token_for only allows http(s)
-    try:
-        index = int(env.get("GIT_CONFIG_COUNT", "0"))
-    except ValueError:
-        index = 0
     key = f"credential.{remote.origin}.helper"
-    return {
-        "GIT_CONFIG_COUNT": str(index + 2),
-        f"GIT_CONFIG_KEY_{index}": key,
-        f"GIT_CONFIG_VALUE_{index}": "",
-        f"GIT_CONFIG_KEY_{index + 1}": key,
-        f"GIT_CONFIG_VALUE_{index + 1}": _HELPER,
+    config = [(key, ""), (key, _HELPER)]
+    env = {
         "CODIFIER_PACK_ORIGIN": remote.origin,
-        "CODIFIER_PACK_USER": _USERNAMES.get(remote.host, _DEFAULT_USERNAME),
+        "CODIFIER_PACK_USER": username_for(remote),
         "CODIFIER_PACK_TOKEN": token,
     }
+    return config, env
 
 
-def clone(remote: Remote, dest: Path, tokens: Mapping[str, str], *, timeout: float = 600) -> None:
-    """`git clone --depth 1 --no-tags` into `dest`; PackError (one line) on failure."""
-    env = dict(os.environ)
+def clone(
+    remote: Remote,
+    dest: Path,
+    *,
+    space: Workspace,
+    settings: PackSettings,
+    target: Destination,
+    token: str | None,
+    max_file_bytes: int,
+    display: str | None = None,
+    cancel: threading.Event | None = None,
+) -> None:
+    """`git clone --bare --depth 1 --no-tags --filter=blob:limit=...` into `dest`,
+    connecting only to `target`'s checked addresses; PackError (one line) on failure."""
+    shown = display or remote.display
+    config: list[tuple[str, str]] = [("protocol.file.allow", "never")]
+    env: dict[str, str] = {}
     secrets: list[str] = []
-    token = token_for(remote, tokens)
+    if remote.scheme in ("http", "https"):
+        config.append((f"protocol.{remote.scheme}.allow", "always"))
+        pin = target.curl_resolve()
+        if pin:
+            config.append(("http.curloptResolve", pin))
+    elif remote.scheme == "ssh":
+        config.append(("protocol.ssh.allow", "always"))
+        # Connect to the checked address; known_hosts is still looked up by name.
+        address = target.addresses[0]
+        env["GIT_SSH_COMMAND"] = (
+            f"ssh -o BatchMode=yes -o HostName={address} -o HostKeyAlias={target.host}"
+        )
+        env["GIT_SSH_VARIANT"] = "ssh"
+    else:
+        raise PackError(f"could not clone {shown}: the {remote.scheme} scheme is not allowed")
     if token:
-        env.update(auth_env(remote, token, env))
+        auth, auth_env = auth_config(remote, token)
+        config += auth
+        env.update(auth_env)
         secrets = [token, _basic(remote, token), urllib.parse.quote(token, safe="")]
-    # Never prompt, not even through a GUI askpass program: fail instead.
-    env.pop("GIT_ASKPASS", None)
-    env.pop("SSH_ASKPASS", None)
-    # Keep LFS pointers as they are: a pack wants source, not gigabytes of assets.
-    env["GIT_LFS_SKIP_SMUDGE"] = "1"
-    if remote.scheme == "ssh" and "GIT_SSH_COMMAND" not in env and "GIT_SSH" not in env:
-        env["GIT_SSH_COMMAND"] = "ssh -o BatchMode=yes"  # fail, never prompt
-    args = ["clone", "--depth", "1", "--no-tags", "--quiet", "--", remote.url, str(dest)]
+    # "blob:limit=N" omits blobs of N bytes or more: one more than the largest file kept.
+    args = [
+        "clone",
+        "--depth",
+        "1",
+        "--no-tags",
+        "--bare",
+        "--template=",
+        f"--filter=blob:limit={max_file_bytes + 1}",
+        "--quiet",
+        "--",
+        remote.url,
+        str(dest),
+    ]
     try:
-        result = run_git(args, env=env, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        reason = f"timed out after {timeout:g} s"
+        result = run_git(
+            args,
+            space=space,
+            cwd=space.path,
+            config=config,
+            extra_env=env,
+            timeout=settings.timeout_seconds,
+            disk_budget=settings.disk_bytes,
+            cancel=cancel,
+        )
+    except GitStopped as stopped:
+        reason = stopped.reason
     except OSError as exc:
         reason = f"cannot run git ({exc.strerror})"
     else:
         if result.returncode == 0:
             return
         reason = _last_error(result.stderr.decode(errors="replace"))
-    raise PackError(scrub(f"could not clone {remote.display}: {reason}", remote, secrets))
+    text = f"could not clone {shown}: {reason}"
+    raise PackError(scrub(text, remote, secrets))
 
 
 def scrub(text: str, remote: Remote, secrets: list[str]) -> str:
@@ -168,8 +253,7 @@ def scrub(text: str, remote: Remote, secrets: list[str]) -> str:
 
 
 def _basic(remote: Remote, token: str) -> str:
-    user = _USERNAMES.get(remote.host, _DEFAULT_USERNAME)
-    return base64.b64encode(f"{user}:{token}".encode()).decode("ascii")
+    return base64.b64encode(f"{username_for(remote)}:{token}".encode()).decode("ascii")
 
 
 def _without_userinfo(parts: urllib.parse.SplitResult) -> str:

@@ -64,6 +64,7 @@ def header(
     secrets: Sequence[SecretFinding],
     truncated: bool,
     max_total_bytes: int,
+    max_files: int | None = None,
 ) -> str:
     lines = [
         f"# Repository pack: {source}",
@@ -74,7 +75,9 @@ def header(
         f"- Skipped: {len(skipped)}",
         f"- Secrets flagged and redacted: {len(secrets)}",
     ]
-    if truncated:
+    if truncated and max_files is not None and len(files) >= max_files:
+        lines.append(f"- Truncated: stopped at the {max_files:,}-file limit")
+    elif truncated:
         lines.append(f"- Truncated: stopped at the {max_total_bytes:,}-byte total limit")
     lines += ["", "## File tree", "", "```", *tree(f.path for f in files), "```", ""]
     if skipped:

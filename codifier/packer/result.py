@@ -10,6 +10,10 @@ class PackError(Exception):
     """A pack could not be made; the message is one line, safe to show (no credentials)."""
 
 
+class PackBusy(PackError):
+    """As many packs as allowed (CODIFIER_PACK_CONCURRENCY) are running: try later."""
+
+
 class PackedFile(NamedTuple):
     path: str  # relative, with "/" separators
     bytes: int  # size on disk
@@ -30,6 +34,7 @@ class SecretFinding(NamedTuple):
 SKIP_BINARY = "binary"
 SKIP_TOO_LARGE = "too-large"
 SKIP_OVER_TOTAL = "over-total-limit"
+SKIP_OVER_FILES = "over-file-limit"
 SKIP_SYMLINK = "symlink"
 SKIP_NOT_A_FILE = "not-a-file"
 SKIP_UNREADABLE = "unreadable"
@@ -58,4 +63,4 @@ class PackResult:
     skipped: list[SkippedFile]
     flagged_secrets: list[SecretFinding]
     commit: str | None  # HEAD when the source is a git work tree with commits
-    truncated: bool  # True when max_total_bytes stopped the pack early
+    truncated: bool  # True when max_total_bytes or max_files stopped the pack early

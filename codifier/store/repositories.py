@@ -9,6 +9,9 @@ import asyncpg
 
 from codifier.store.database import Connection, record
 
+# The first key of the advisory locks serialising snapshot stores (one per project).
+_SNAPSHOT_LOCKS = 0x534E4150  # "SNAP"
+
 _COLUMNS = (
     "id, project_id, url, version, label, commit, file_count, token_count, summary, created_at"
 )
@@ -50,6 +53,25 @@ async def create(
         assert result is not None
         return result
     raise RuntimeError(f"could not store a new version of {url}")
+
+
+async def lock_project(conn: Connection, project_id: UUID) -> None:
+    """Serialise the stores of one project's snapshots until the transaction ends, so
+    two packs cannot both pass the quota check on the same bytes."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))", _SNAPSHOT_LOCKS, str(project_id)
+    )
+
+
+async def stored_bytes(conn: Connection, project_id: UUID) -> int:
+    """Bytes of snapshot text the project stores (every version of every URL).
+
+    octet_length reads a stored text's size from its TOAST header: no text is read."""
+    value = await conn.fetchval(
+        "SELECT coalesce(sum(octet_length(content)), 0) FROM repositories WHERE project_id = $1",
+        project_id,
+    )
+    return int(value)
 
 
 async def get(conn: Connection, snapshot_id: UUID) -> dict[str, Any] | None:
