@@ -438,12 +438,18 @@ class GitServer:
     /public.git serves anonymously; /private.git answers 401 until the right credentials
     come; /leak.git echoes the credentials it got in a git protocol error; /renamed.git
     redirects to /private.git on the same host, /elsewhere.git to localhost (another host
-    name for the same server).
+    name for the same server); /stall.git serves the refs, then holds the fetch until
+    `release` is set. Segments before the `*.git` one are owners and groups, ignored
+    (/acme/private.git is /private.git). Any other `*.git` is that bare repository under
+    `root`. `sent` counts the response bytes.
     """
 
     root: Path
     port: int = 0
     requests: list[tuple[str, str, str | None]] = field(default_factory=list)
+    sent: int = 0
+    stalled: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
 
     @property
     def url(self) -> str:
@@ -469,15 +475,24 @@ def serve(server: GitServer) -> ThreadingHTTPServer:
                 self.send_header(name, value)
             self.end_headers()
             self.wfile.write(body)
+            server.sent += len(body)
 
         def handle_git(self) -> None:
             path, _, query = self.path.partition("?")
             auth = self.headers.get("Authorization")
             server.requests.append((self.headers.get("Host", ""), path, auth))
-            repo, _, rest = path[1:].partition("/")
+            segments = path[1:].split("/")
+            at = next((i for i, s in enumerate(segments) if s.endswith(".git")), 0)
+            repo, rest = segments[at], "/".join(segments[at + 1 :])
             suffix = rest + ("?" + query if query else "")
+            if repo == "stall.git" and self.command == "POST":
+                server.stalled.set()
+                server.release.wait(120)
+                return None  # the connection closes without an answer
             if repo == "renamed.git":
-                return self.reply(301, {"Location": f"{server.url}/private.git/{suffix}"})
+                owner = "".join(f"{segment}/" for segment in segments[:at])
+                where = f"{server.url}/{owner}private.git/{suffix}"
+                return self.reply(301, {"Location": where})
             if repo == "elsewhere.git":
                 where = f"http://localhost:{server.port}/private.git/{suffix}"
                 return self.reply(301, {"Location": where})
@@ -488,7 +503,8 @@ def serve(server: GitServer) -> ThreadingHTTPServer:
                 body = b"001e# service=git-upload-pack\n0000" + b"%04x" % (len(line) + 4) + line
                 kind = "application/x-git-upload-pack-advertisement"
                 return self.reply(200, {"Content-Type": kind}, body)
-            self.cgi(f"/repo.git/{rest}" if repo in ("public.git", "private.git") else path, query)
+            served = "repo.git" if repo in ("public.git", "private.git", "stall.git") else repo
+            self.cgi(f"/{served}/{rest}", query)
 
         def cgi(self, path_info: str, query: str) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))

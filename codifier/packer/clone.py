@@ -121,7 +121,11 @@ def tokens_from_env(
 
 
 def owned(remote: Remote, owners: tuple[Owner, ...]) -> bool:
-    """The repository is under one of `owners`: the server's credentials may serve it."""
+    """The repository is under one of `owners`: the server's credentials may serve it.
+    A path with "." or ".." segments is never owned: `acme/../other/app` is `other/app`
+    once the client or server normalises it."""
+    if any(part in (".", "..") or "\\" in part for part in remote.path):
+        return False
     return any(owner.covers(remote.host, remote.path) for owner in owners)
 
 
@@ -235,9 +239,12 @@ def clone(
     except OSError as exc:
         reason = f"cannot run git ({exc.strerror})"
     else:
+        if result.returncode == 0 and space.usage() <= settings.disk_bytes:
+            return  # (checked again: a fast clone can finish between two polls)
         if result.returncode == 0:
-            return
-        reason = _last_error(result.stderr.decode(errors="replace"))
+            reason = f"used more than the {settings.disk_bytes:,}-byte disk budget"
+        else:
+            reason = _last_error(result.stderr.decode(errors="replace"))
     text = f"could not clone {shown}: {reason}"
     raise PackError(scrub(text, remote, secrets))
 
