@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from codifier import snapshots
+from codifier.limits import DEFAULT_LIMITS, Limits
 from codifier.store import memories
 from codifier.store.database import Database, Scope
 from codifier.store.memories import NewMemory
@@ -30,6 +31,7 @@ class RunContext:
     db: Database
     project_id: UUID
     role: str | None = None
+    limits: Limits = DEFAULT_LIMITS
 
 
 SkillImpl = Callable[..., Awaitable[Any]]
@@ -42,7 +44,10 @@ async def fetch_context(
     query: str | None = None,
     limit: int = 20,
 ) -> list[dict[str, Any]]:
-    if problem := memories.limit_problem(limit):
+    # A playbook's query is often a whole answer (research-and-analyze searches with the
+    # objective): searching with its first words beats failing the step.
+    query = query[: run.limits.query_chars] if query else query
+    if problem := memories.limit_problem(limit) or memories.filter_problem(tags, query, run.limits):
         raise SkillError(problem)
     async with run.db.transaction(Scope.project(run.project_id)) as conn:
         return await memories.fetch(
@@ -58,11 +63,12 @@ async def update_memory(
     tags: list[str] | None = None,
     metadata: Any = None,
 ) -> dict[str, Any]:
-    if problem := memories.type_problem(memory_type):
-        raise SkillError(problem)
     memory = NewMemory(memory_type, title, content, tags or [], run.role, metadata or {})
-    async with run.db.transaction(Scope.project(run.project_id)) as conn:
-        row, _ = await memories.upsert(conn, run.project_id, memory)
+    try:
+        async with run.db.transaction(Scope.project(run.project_id)) as conn:
+            row, _ = await memories.upsert(conn, run.project_id, memory, limits=run.limits)
+    except (memories.MemoryRefused, memories.MemoryQuotaReached) as error:
+        raise SkillError(str(error)) from None
     return row
 
 

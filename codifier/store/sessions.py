@@ -3,6 +3,7 @@ for optimistic concurrency."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from uuid import UUID
 
@@ -71,3 +72,22 @@ async def update(
         status,
     )
     return updated is not None
+
+
+OPEN_STATUSES = ("awaiting_input", "awaiting_generation")
+
+
+async def count_open(conn: Connection, project_id: UUID) -> int:
+    """How many of the project's runs await an answer. Takes a lock held to the end of the
+    transaction first, so concurrent starts count one after the other and a quota checked
+    against this count holds exactly."""
+    digest = hashlib.sha256(b"codifier:sessions:" + project_id.bytes).digest()
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock($1)", int.from_bytes(digest[:8], "big", signed=True)
+    )
+    count = await conn.fetchval(
+        "SELECT count(*) FROM sessions WHERE project_id = $1 AND status = ANY($2::text[])",
+        project_id,
+        list(OPEN_STATUSES),
+    )
+    return int(count)
