@@ -10,19 +10,28 @@ from contextlib import asynccontextmanager
 from typing import Any
 from uuid import UUID
 
-from codifier.server.errors import forbidden, invalid, not_found
+from codifier.server.errors import forbidden, invalid, not_found, shown
 from codifier.server.principal import Principal
 from codifier.store import projects
 from codifier.store.database import ADMIN, Connection, Database, Scope
 
 
 def parse_id(value: str | None, what: str) -> UUID | None:
+    """An optional id: None when not given (or empty)."""
     if value is None or value == "":
         return None
     try:
         return UUID(str(value))
     except ValueError:
-        raise invalid(f"{what} '{value}' is not a valid id") from None
+        raise invalid(f"{what} '{shown(value)}' is not a valid id") from None
+
+
+def require_id(value: str | None, what: str, where_from: str) -> UUID:
+    """An id the call cannot do without; `where_from` says where the caller gets one."""
+    found = parse_id(value, what)
+    if found is None:
+        raise invalid(f"{what} is empty; pass the {what} {where_from}")
+    return found
 
 
 class Access:
@@ -42,7 +51,7 @@ class Access:
             async with self.db.transaction(self.scope_for(who)) as conn:
                 row = await projects.find(conn, project_name)
             if row is None:
-                raise not_found(f"no project named '{project_name}'")
+                raise not_found(f"no project named '{shown(project_name)}'")
             wanted = UUID(row["id"])
         if not who.is_admin:
             assert who.project_id is not None

@@ -4,17 +4,42 @@ from __future__ import annotations
 
 from typing import Any
 
+from codifier.limits import Limits
 from codifier.server.access import Access
-from codifier.server.errors import conflict, forbidden, invalid, not_found
+from codifier.server.errors import conflict, forbidden, invalid, not_found, shown
 from codifier.server.principal import Principal
+from codifier.storable import text_problem
 from codifier.store import projects
 from codifier.store.database import ADMIN, Database
 
 
 class ProjectTools:
-    def __init__(self, db: Database, access: Access) -> None:
+    def __init__(self, db: Database, access: Access, limits: Limits | None = None) -> None:
         self.db = db
         self.access = access
+        self.limits = limits or Limits.from_env()
+
+    def _new_project_problem(self, name: str, description: str) -> str | None:
+        limits = self.limits
+        for what, text, most, setting in (
+            ("name", name, limits.project_name_chars, "project_name_chars"),
+            (
+                "description",
+                description,
+                limits.project_description_chars,
+                "project_description_chars",
+            ),
+        ):
+            if problem := text_problem(text):
+                return f"{what} {problem}; remove it"
+            if len(text) > most:
+                return (
+                    f"{what} has {len(text):,} characters, more than the {most:,} allowed"
+                    f" ({limits.setting(setting)}); shorten it"
+                )
+        if not name.isprintable():
+            return "name must be one line of printable characters; remove the control characters"
+        return None
 
     async def manage(
         self,
@@ -29,6 +54,8 @@ class ProjectTools:
                 raise forbidden("only the admin token can create projects")
             if not name or not name.strip():
                 raise invalid("create needs a name")
+            if problem := self._new_project_problem(name.strip(), description or ""):
+                raise invalid(problem)
             async with self.db.transaction(ADMIN) as conn:
                 try:
                     row = await projects.create(conn, name.strip(), description or "")
@@ -49,4 +76,4 @@ class ProjectTools:
                 if operation == "switch":
                     await projects.set_default(conn, who.id, project)
             return {"project": found}
-        raise invalid(f"unknown operation '{operation}' (create, list, switch, get)")
+        raise invalid(f"unknown operation '{shown(operation)}' (create, list, switch, get)")

@@ -12,11 +12,13 @@ from uuid import UUID, uuid4
 
 from codifier import snapshots
 from codifier.catalog import Entry
-from codifier.server.access import Access, parse_id
+from codifier.limits import Limits
+from codifier.server.access import Access, require_id
 from codifier.server.data import DataTools
-from codifier.server.errors import CallError, conflict, invalid, not_found
+from codifier.server.errors import CallError, conflict, invalid, not_found, quota, shown
 from codifier.server.principal import Principal
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
+from codifier.storable import json_bytes, value_problem
 from codifier.store import memories, sessions
 from codifier.store.database import Database, Scope
 from codifier.store.memories import NewMemory
@@ -49,7 +51,9 @@ class RunTools:
         catalog: dict[str, Entry],
         access: Access,
         data: DataTools,
+        limits: Limits | None = None,
     ) -> None:
+        self.limits = limits or Limits.from_env()
         self.db = db
         self.library = library
         self.catalog = catalog
@@ -97,8 +101,9 @@ class RunTools:
         entry = self.catalog.get(playbook_id)
         if entry is None:
             raise not_found(
-                f"no playbook '{playbook_id}' (playbooks: {', '.join(sorted(self.catalog))})"
+                f"no playbook '{shown(playbook_id)}' (playbooks: {', '.join(sorted(self.catalog))})"
             )
+        self._check_size("inputs", inputs or {}, self.limits.inputs_bytes, "inputs_bytes")
         async with self.access.in_project(who, project_id, project_name) as (project_row, _):
             project = UUID(project_row["id"])
         machine = Interpreter(entry.program, self.library)
@@ -111,7 +116,9 @@ class RunTools:
             )
         except InputError as error:
             raise invalid(str(error)) from None
+        self._check_state(transition.state)
         async with self.db.transaction(Scope.project(project)) as conn:
+            await self._check_open_sessions(conn, project)
             row = await sessions.create(
                 conn,
                 session_id=session_id,
@@ -130,8 +137,8 @@ class RunTools:
     async def advance(
         self, who: Principal, session_id: str, step_id: str, answer: Any
     ) -> dict[str, Any]:
-        target = parse_id(session_id, "session_id")
-        assert target is not None
+        target = require_id(session_id, "session_id", "that run_playbook returned")
+        self._check_size("input", answer, self.limits.answer_bytes, "answer_bytes")
         program = self._programs.get(target)
         row = await self._session(who, target, with_program=program is None)
         project = UUID(row["project_id"])
@@ -147,7 +154,8 @@ class RunTools:
         current = program.steps[state["pc"]]
         if step_id != current.id:
             raise conflict(
-                f"step '{step_id}' is not the session's current step (current: '{current.id}')"
+                f"step '{shown(step_id)}' is not the session's current step"
+                f" (current: '{current.id}')"
             )
         try:
             transition = machine.resume(state, answer)
@@ -167,9 +175,42 @@ class RunTools:
             raise not_found(f"no session {session_id}")
         return row
 
+    def _check_size(self, what: str, value: Any, most: int, limit: str) -> None:
+        size = json_bytes(value)
+        if size > most:
+            raise invalid(
+                f"{what} has {size:,} bytes of JSON, more than the {most:,} allowed"
+                f" ({self.limits.setting(limit)}); send less"
+            )
+
+    def _check_state(self, state: dict[str, Any]) -> None:
+        """A run's whole state is bounded too: many answers, or big results of server-side
+        steps, add up."""
+        size = json_bytes(state)
+        most = self.limits.session_state_bytes
+        if size > most:
+            raise invalid(
+                f"the run's state would grow to {size:,} bytes, more than the {most:,} allowed"
+                f" ({self.limits.setting('session_state_bytes')}); keep answers and results"
+                " smaller"
+            )
+
+    async def _check_open_sessions(self, conn: Any, project: UUID) -> None:
+        most = self.limits.open_sessions_per_project
+        count = await sessions.count_open(conn, project)
+        if count >= most:
+            raise quota(
+                f"the project has {count:,} runs awaiting an answer, the most allowed"
+                f" ({self.limits.setting('open_sessions_per_project')}); finish some of them"
+                " with advance_step first"
+            )
+
     async def _save(
         self, project: UUID, row: dict[str, Any], transition: Transition, who: Principal
     ) -> dict[str, Any]:
+        """Write the transition: its state and its memories, all or nothing. Refusals
+        (a memory over a limit, the state too big) are CallErrors and change nothing."""
+        self._check_state(transition.state)
         async with self.db.transaction(Scope.project(project)) as conn:
             ok = await sessions.update(
                 conn,
@@ -186,22 +227,33 @@ class RunTools:
     async def _remember(
         self, conn: Any, project: UUID, transition: Transition, who: Principal
     ) -> None:
+        """A step's `remember:` is held to the same limits as update_memory.
+
+        Its labels come from the playbook and earlier answers, which this call cannot
+        change, so they are fitted: a title over the limit is cut and ends with "…", tags
+        past the count are dropped and long ones cut. Its content is the step's answer or
+        result, never cut: over the limit (or over the project's memory quota) the call is
+        refused, or for a server-side step the step fails, and nothing is written."""
         for write in transition.memories:
-            await memories.upsert(
-                conn,
-                project,
-                NewMemory(
-                    write.memory_type,
-                    write.title,
-                    write.content,
-                    write.tags,
-                    source_role=None,
-                    metadata={
-                        "session_id": transition.state["session"]["id"],
-                        "step": write.step_id,
-                    },
-                ),
+            memory = NewMemory(
+                write.memory_type,
+                fit_title(write.title.strip() or write.step_id, self.limits.title_chars),
+                write.content,
+                [str(tag)[: self.limits.tag_chars] for tag in write.tags][: self.limits.tags],
+                source_role=None,
+                metadata={
+                    "session_id": transition.state["session"]["id"],
+                    "step": write.step_id,
+                },
             )
+            try:
+                await memories.upsert(conn, project, memory, limits=self.limits)
+            except memories.MemoryRefused as error:
+                raise invalid(
+                    f"step '{write.step_id}' cannot remember its result: {error}"
+                ) from None
+            except memories.MemoryQuotaReached as error:
+                raise quota(f"step '{write.step_id}' cannot remember its result: {error}") from None
 
     async def _drive(
         self,
@@ -216,13 +268,24 @@ class RunTools:
             effect = transition.effect
             if not isinstance(effect, InvokeSkill | QueryData):
                 break
+            before = transition.state
             try:
                 result = await self._server_effect(project, effect, machine.program.role)
             except (SkillError, CallError, snapshots.SnapshotError) as error:
-                transition = machine.fail(transition.state, str(error))
+                transition = machine.fail(before, str(error))
             else:
-                transition = machine.resume(transition.state, result)
-            row = await self._save(project, row, transition, who)
+                if problem := value_problem(result, "the result"):
+                    transition = machine.fail(before, f"{problem}, which cannot be stored")
+                else:
+                    transition = machine.resume(before, result)
+            try:
+                row = await self._save(project, row, transition, who)
+            except CallError as error:
+                if error.code not in ("invalid", "quota"):
+                    raise
+                # No client can fix what a server-side step produced: the step fails.
+                transition = machine.fail(before, error.message)
+                row = await self._save(project, row, transition, who)
         return step_result(row["id"], transition.effect)
 
     async def _server_effect(
@@ -230,11 +293,16 @@ class RunTools:
     ) -> Any:
         if isinstance(effect, InvokeSkill):
             implementation = IMPLEMENTATIONS[effect.skill]
-            run = RunContext(self.db, project, role)
+            run = RunContext(self.db, project, role, self.limits)
             return await implementation(run, **effect.args)
         return await self.data.query(
             effect.source, effect.operation, effect.database, effect.tables, effect.sql
         )
+
+
+def fit_title(title: str, most: int) -> str:
+    """A title within `most` characters: cut, with "…" saying so."""
+    return title if len(title) <= most else title[: most - 1] + "…"
 
 
 def step_result(session_id: str, effect: Effect) -> dict[str, Any]:

@@ -4,17 +4,96 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any, Literal
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Literal, TypeVar
 
 import anyio
+from mcp.server.lowlevel.helper_types import ReadResourceContents
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ResourceError, ToolError
+from mcp.server.mcpserver.exceptions import (
+    ResourceError,
+    ResourceNotFoundError,
+    ToolError,
+    UnexpectedResourceError,
+)
+from mcp.shared.exceptions import MCPError
+from mcp_types import CallToolResult, InputRequiredResult
+from pydantic import AnyUrl, ValidationError
 
-from codifier.server.errors import CallError
+from codifier import snapshots
+from codifier.server.arguments import unstorable_argument, validation_refusal
+from codifier.server.errors import (
+    CallError,
+    as_call_error,
+    invalid,
+    is_coded,
+    not_found,
+    one_line,
+    shown,
+    unauthorized,
+)
 from codifier.server.principal import Principal, current_principal
 from codifier.server.services import Services
 from codifier.store.memories import NewMemory
+
+# Pages are read with 32-bit positions (substr in PostgreSQL): no snapshot has more.
+MAX_PAGE = (2**31 - 1) // snapshots.PAGE_CHARS
+
+
+class ToolServer(MCPServer[Any]):
+    """The MCP server, with every tool and resource error exactly `[code] one sentence`.
+
+    The SDK reports a failing tool as "Error executing tool X: ..." and bad arguments as
+    pydantic's multi-line dump, with the original exception as the cause of its
+    ToolError. Both are rewritten here, at the two public entry points every transport
+    goes through, from that cause."""
+
+    async def call_tool(
+        self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
+    ) -> CallToolResult | InputRequiredResult:
+        refusal = unstorable_argument(arguments)
+        if refusal is not None:
+            raise ToolError(str(refusal))
+        try:
+            return await super().call_tool(name, arguments, context)
+        except MCPError:
+            raise  # a protocol error, not a tool result
+        except ToolError as error:
+            raise ToolError(one_line(str(_tool_refusal(name, error)))) from None
+
+    async def read_resource(
+        self, uri: AnyUrl | str, context: Context[Any, Any] | None = None
+    ) -> Iterable[ReadResourceContents] | InputRequiredResult:
+        try:
+            return await super().read_resource(uri, context)
+        except MCPError:
+            raise
+        except ResourceNotFoundError:
+            raise ResourceNotFoundError(
+                f"[not_found] no resource at '{shown(str(uri))}'; "
+                "snapshots are read as codifier://snapshots/<snapshot_id>"
+            ) from None
+        except ResourceError as error:
+            cause = error.__cause__ if isinstance(error, UnexpectedResourceError) else error
+            if cause is error and is_coded(str(error)):
+                text = str(error)
+            else:
+                text = str(as_call_error(cause or error, f"resource {shown(str(uri))}"))
+            raise ResourceError(one_line(text)) from None
+
+
+def _tool_refusal(name: str, error: ToolError) -> CallError:
+    cause = error.__cause__
+    # The SDK wraps what a tool raised, and _call wraps a CallError: unwrap both.
+    while isinstance(cause, ToolError) and cause.__cause__ is not None:
+        cause = cause.__cause__
+    if isinstance(cause, ValidationError):
+        return validation_refusal(cause)
+    if cause is None:  # raised by the SDK itself: an unknown tool
+        if str(error).startswith("Unknown tool"):
+            return not_found(f"no tool named '{shown(name)}'; tools/list names the tools")
+        return as_call_error(error, f"tool {shown(name)}")
+    return as_call_error(cause, f"tool {shown(name)}")
 
 
 class ServicesHolder:
@@ -24,22 +103,44 @@ class ServicesHolder:
 
     def get(self) -> Services:
         if self.services is None:
-            raise ToolError("[unavailable] the server is still starting")
+            raise CallError("unavailable", "the server is still starting; try again shortly")
         return self.services
 
 
 def _who() -> Principal:
     principal = current_principal.get()
     if principal is None:
-        raise ToolError("[unauthorized] no credentials reached this call")
+        raise unauthorized("no credentials reached this call; send Authorization: Bearer <token>")
     return principal
 
 
-async def _call(work: Callable[[], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+T = TypeVar("T")
+
+
+async def _call(holder: ServicesHolder, work: Callable[[Principal, Services], Awaitable[T]]) -> T:
+    """Run a tool's work for the calling principal. A CallError leaves as the SDK's
+    ToolError with the same `[code] sentence` (ToolServer reports it exactly)."""
     try:
-        return await work()
+        return await work(_who(), holder.get())
     except CallError as error:
-        raise ToolError(str(error)) from None
+        raise ToolError(str(error)) from error
+
+
+async def _read(
+    holder: ServicesHolder, work: Callable[[Principal, Services], Awaitable[str]]
+) -> str:
+    """The same for a resource: a CallError leaves as a ResourceError."""
+    try:
+        return await work(_who(), holder.get())
+    except CallError as error:
+        raise ResourceError(str(error)) from error
+
+
+def _page_number(page: str) -> int:
+    number = int(page) if page.isascii() and page.isdigit() and len(page) <= 9 else 0
+    if not 1 <= number <= MAX_PAGE:
+        raise invalid(f"page must be a whole number from 1 to {MAX_PAGE}, got '{shown(page)}'")
+    return number
 
 
 class _Progress:
@@ -58,15 +159,6 @@ class _Progress:
             anyio.from_thread.run(
                 self.ctx.report_progress, float(done), float(total), f"packed {done}/{total} files"
             )
-
-
-async def _read(work: Callable[[], Awaitable[str]]) -> str:
-    try:
-        return await work()
-    except CallError as error:
-        raise ResourceError(str(error)) from None
-    except ToolError as error:
-        raise ResourceError(str(error)) from None
 
 
 def register_bench_echo(server: MCPServer) -> None:
@@ -89,9 +181,8 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         project_id: str | None = None,
     ) -> dict[str, Any]:
         """Create, list, get or switch to a project (switch sets your default project)."""
-        who, services = _who(), holder.get()
         return await _call(
-            lambda: services.projects.manage(who, operation, name, description, project_id)
+            holder, lambda who, s: s.projects.manage(who, operation, name, description, project_id)
         )
 
     @server.tool()
@@ -105,11 +196,11 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     ) -> dict[str, Any]:
         """The project's memories, newest first, or by relevance to `query` (full text).
         `tags` must all match; `limit` is at most 100."""
-        who, services = _who(), holder.get()
         return await _call(
-            lambda: services.memories.fetch(
+            holder,
+            lambda who, s: s.memories.fetch(
                 who, project_id, memory_type, tags, query, limit, offset
-            )
+            ),
         )
 
     @server.tool()
@@ -125,15 +216,13 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     ) -> dict[str, Any]:
         """Save a memory (rule, document, api_contract, learning, research_finding).
         With `id`, update that memory; otherwise identical content is not stored twice."""
-        who, services = _who(), holder.get()
         memory = NewMemory(memory_type, title, content, tags or [], source_role, metadata or {})
-        return await _call(lambda: services.memories.update(who, project_id, id, memory))
+        return await _call(holder, lambda who, s: s.memories.update(who, project_id, id, memory))
 
     @server.tool()
     async def delete_memory(id: str, project_id: str | None = None) -> dict[str, Any]:
         """Delete one memory of the project."""
-        who, services = _who(), holder.get()
-        return await _call(lambda: services.memories.delete(who, project_id, id))
+        return await _call(holder, lambda who, s: s.memories.delete(who, project_id, id))
 
     @server.tool()
     async def pack_repo(
@@ -146,14 +235,13 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     ) -> dict[str, Any]:
         """Pack a repository (a URL; or a local path under CODIFIER_PACK_ROOTS) into a new
         snapshot version. The text is not returned: read it as the resource_uri, in pages."""
-        who, services = _who(), holder.get()
         progress = _Progress(ctx)
-        result = await _call(
-            lambda: services.data.pack_repo(
+        return await _call(
+            holder,
+            lambda who, s: s.data.pack_repo(
                 who, url, project_id, version_label, include, exclude, progress.from_thread
-            )
+            ),
         )
-        return result
 
     @server.resource(
         "codifier://snapshots/{snapshot_id}",
@@ -162,7 +250,7 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         mime_type="text/markdown",
     )
     async def snapshot_first_page(snapshot_id: str) -> str:
-        return await _read(lambda: holder.get().data.snapshot_page(_who(), snapshot_id, 1))
+        return await _read(holder, lambda who, s: s.data.snapshot_page(who, snapshot_id, 1))
 
     @server.resource(
         "codifier://snapshots/{snapshot_id}/pages/{page}",
@@ -171,10 +259,9 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         mime_type="text/markdown",
     )
     async def snapshot_page(snapshot_id: str, page: str) -> str:
-        if not page.isdigit():
-            raise ResourceError(f"page must be a number, got '{page}'")
-        number = int(page)
-        return await _read(lambda: holder.get().data.snapshot_page(_who(), snapshot_id, number))
+        return await _read(
+            holder, lambda who, s: s.data.snapshot_page(who, snapshot_id, _page_number(page))
+        )
 
     @server.tool()
     async def query_data(
@@ -186,16 +273,19 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     ) -> dict[str, Any]:
         """Explore a data source read-only: list tables, describe them, or run one
         read-only query (results capped at 100 KB with a notice)."""
-        who, services = _who(), holder.get()
         return await _call(
-            lambda: services.data.query_data(who, operation, source, database, tables, sql)
+            holder,
+            lambda who, s: s.data.query_data(who, operation, source, database, tables, sql),
         )
 
     @server.tool()
     async def list_playbooks(role: str | None = None) -> dict[str, Any]:
         """The playbooks this server runs, with their inputs and step counts."""
-        _who()
-        return holder.get().runs.list(role)
+
+        async def listing(who: Principal, services: Services) -> dict[str, Any]:
+            return services.runs.list(role)
+
+        return await _call(holder, listing)
 
     @server.tool()
     async def run_playbook(
@@ -206,14 +296,13 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     ) -> dict[str, Any]:
         """Start a playbook run. The result says what the run needs next: an answer
         (prompt + expects), a generated artifact (generate_request), or it is done."""
-        who, services = _who(), holder.get()
         return await _call(
-            lambda: services.runs.start(who, playbook_id, project_id, project_name, inputs)
+            holder,
+            lambda who, s: s.runs.start(who, playbook_id, project_id, project_name, inputs),
         )
 
     @server.tool()
     async def advance_step(session_id: str, step_id: str, input: Any) -> dict[str, Any]:
         """Answer the session's current step (`step_id` must be that step): the person's
         answer for a prompt, or the generated artifact for a generate_request."""
-        who, services = _who(), holder.get()
-        return await _call(lambda: services.runs.advance(who, session_id, step_id, input))
+        return await _call(holder, lambda who, s: s.runs.advance(who, session_id, step_id, input))
