@@ -11,6 +11,7 @@ per pack and a 4 s clone timeout.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import os
 import threading
 import time
@@ -24,7 +25,8 @@ import anyio
 import pytest
 
 from codifier.packer import PackError, pack
-from codifier.packer.network import REFUSED
+from codifier.packer.clone import parse_remote
+from codifier.packer.network import REFUSED, is_public
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import ENV_MARKER, PREFIX, clean_stale, workspace
 from tests.server_harness import (
@@ -379,6 +381,50 @@ async def test_internal_addresses_are_refused_alike(strict: ServerProcess, world
     assert ssh.startswith("[invalid] could not clone git@127.0.0.1:acme/app.git: ssh uses")
     assert set(errors.values()) == {generic}
     assert world.git.requests == []  # nothing reached the git server
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.2", False),
+        ("10.1.2.3", False),
+        ("172.16.0.1", False),
+        ("192.168.0.1", False),
+        ("100.64.0.1", False),  # shared (CGNAT)
+        ("169.254.169.254", False),
+        ("0.0.0.0", False),
+        ("224.0.0.1", False),
+        ("255.255.255.255", False),
+        ("::1", False),
+        ("::", False),
+        ("fe80::1", False),
+        ("fd00::1", False),  # unique local
+        ("ff02::1", False),
+        ("::ffff:10.0.0.1", False),  # v4-mapped
+        ("2002:a00:1::", False),  # 6to4 around 10.0.0.1
+        ("64:ff9b::7f00:1", False),  # NAT64 around 127.0.0.1
+        ("2001:0:4136:e378:8000:63bf:f5ff:fffe", False),  # Teredo around 10.0.0.1
+    ],
+)
+def test_which_addresses_are_public(address: str, public: bool) -> None:
+    assert is_public(ipaddress.ip_address(address)) is public
+
+
+def test_hosts_that_are_syntax_are_not_urls() -> None:
+    for url in ("ssh://x;touch${IFS}p/r.git", "git@-oProxyCommand:r.git", "https://a b/r"):
+        with pytest.raises(PackError, match=r"^not a repository URL"):
+            parse_remote(url)
+
+
+def test_ssh_to_an_internal_address_is_refused_even_for_owners(tmp_path: Path) -> None:
+    settings = PackSettings.from_env(
+        {"CODIFIER_TOKEN_OWNERS": "127.0.0.1", "CODIFIER_PACK_WORKDIR": str(tmp_path)}
+    )
+    with pytest.raises(PackError) as refused:
+        pack("git@127.0.0.1:acme/app.git", settings=settings)
+    assert str(refused.value) == REFUSED
 
 
 async def test_a_redirect_to_a_refused_host_is_not_followed(

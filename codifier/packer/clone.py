@@ -30,13 +30,14 @@ from __future__ import annotations
 
 import base64
 import re
+import shlex
 import threading
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from codifier.packer.gitcmd import GitStopped, run_git
+from codifier.packer.gitcmd import GitStopped, git_version, run_git
 from codifier.packer.network import Destination
 from codifier.packer.result import PackError
 from codifier.packer.settings import Owner, PackSettings
@@ -58,9 +59,12 @@ _USERNAMES = {
 }
 _DEFAULT_USERNAME = "x-access-token"
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+PINNING_GIT = (2, 37)  # the first git with http.curloptResolve
 _DEFAULT_PORTS = {"https": 443, "http": 80, "ssh": 22, "git": 9418}
 
 _URL = re.compile(r"^(?:https?|ssh|git)://", re.IGNORECASE)
+# A host name or address as a URL may hold it: nothing a shell or ssh could read as syntax.
+_HOST = re.compile(r"^(?:[a-z0-9_](?:[a-z0-9._-]*[a-z0-9_])?|[0-9a-f:.]+)$")
 # scp-like syntax, as git reads it: user@host:path, no slash before the colon.
 _SCP = re.compile(r"^[A-Za-z0-9._-]+@(?P<host>[A-Za-z0-9.-]+):(?!//)(?P<path>[^\s]+)$")
 
@@ -79,6 +83,8 @@ class Remote:
 def parse_remote(source: str) -> Remote | None:
     """The remote `source` names, or None when it is not a remote URL (a local path)."""
     scp = _SCP.match(source)
+    if scp and not _HOST.match(scp["host"].lower()):
+        raise PackError(f"not a repository URL (no valid host): {source}")
     if scp:
         segments = _segments(scp["path"])
         return Remote(source, "ssh", scp["host"].lower(), None, source, 22, segments)
@@ -90,7 +96,7 @@ def parse_remote(source: str) -> Remote | None:
         port = parts.port
     except ValueError:
         host, port = "", None
-    if not host:
+    if not host or not _HOST.match(host):
         raise PackError(f"not a repository URL (no valid host): {_without_userinfo(parts)}")
     scheme = parts.scheme.lower()
     # As git's credential protocol reports it: host[:port] as written in the URL.
@@ -192,15 +198,19 @@ def clone(
     if remote.scheme in ("http", "https"):
         config.append((f"protocol.{remote.scheme}.allow", "always"))
         pin = target.curl_resolve()
+        if pin and git_version() < PINNING_GIT:
+            raise PackError(
+                f"could not clone {shown}: git {'.'.join(map(str, PINNING_GIT))} or newer is"
+                " needed to pin the checked address (http.curloptResolve); upgrade git"
+            )
         if pin:
             config.append(("http.curloptResolve", pin))
     elif remote.scheme == "ssh":
         config.append(("protocol.ssh.allow", "always"))
         # Connect to the checked address; known_hosts is still looked up by name.
         address = target.addresses[0]
-        env["GIT_SSH_COMMAND"] = (
-            f"ssh -o BatchMode=yes -o HostName={address} -o HostKeyAlias={target.host}"
-        )
+        options = ["BatchMode=yes", f"HostName={address}", f"HostKeyAlias={target.host}"]
+        env["GIT_SSH_COMMAND"] = shlex.join(["ssh", *(f"-o{option}" for option in options)])
         env["GIT_SSH_VARIANT"] = "ssh"
     else:
         raise PackError(f"could not clone {shown}: the {remote.scheme} scheme is not allowed")

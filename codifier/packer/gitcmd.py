@@ -69,6 +69,23 @@ def git_available() -> bool:
 
 
 @functools.cache
+def git_version() -> tuple[int, ...]:
+    """git's version, (0,) when it cannot be told."""
+    try:
+        out = subprocess.run(
+            ["git", "--version"],
+            capture_output=True,
+            check=False,
+            timeout=10,
+            env={"PATH": os.environ.get("PATH", os.defpath)},
+        ).stdout.decode(errors="replace")
+    except (OSError, subprocess.TimeoutExpired):
+        return (0,)
+    numbers = out.removeprefix("git version ").split(" ")[0].split(".")
+    return tuple(int(n) for n in numbers if n.isdigit()) or (0,)
+
+
+@functools.cache
 def _setpriv() -> str | None:
     return shutil.which("setpriv")
 
