@@ -152,3 +152,23 @@ async def test_research_and_analyze_on_the_embedded_duckdb(server: ServerProcess
         assert direct["result"]["rows"][0][0] > 0
         tables = await call(client, "query_data", operation="list-tables")
         assert "plans" in tables["tables"]
+
+
+async def _argument_error(client: Client) -> str:
+    with pytest.raises(ToolCallFailed) as failure:
+        await call(client, "fetch_context", limit="abc")
+    return str(failure.value)
+
+
+async def test_argument_errors_are_one_sentence_over_every_transport(
+    server_home: Path, server: ServerProcess
+) -> None:
+    """The SDK's "Error executing tool" prefix and pydantic's dump never reach a client,
+    whichever transport it speaks."""
+    expected = "[invalid] argument 'limit' must be a whole number (got 'abc')"
+    async with http_client(server.url, ADMIN_TOKEN) as client:
+        assert await _argument_error(client) == expected
+    async with sse_mcp_client(server.url, ADMIN_TOKEN) as client:
+        assert await _argument_error(client) == expected
+    async with stdio_client(server_home) as client:
+        assert await _argument_error(client) == expected
