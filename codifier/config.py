@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+WATCHDOG_SECONDS = 2.0  # CODIFIER_DB_WATCHDOG_SECONDS: how often the embedded database is checked
+_WATCHDOG_RANGE = (0.1, 300.0)
+
+
+class SettingsError(ValueError):
+    """A setting the environment gives cannot be used; the message names it."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -14,9 +22,16 @@ class Settings:
     admin_token: str | None  # API_AUTH_TOKEN
     host: str
     port: int
+    # DATABASE_PROJECT_URL / DATABASE_ADMIN_URL: the logins an external database's
+    # project-scoped and admin-scoped transactions use (docs/security.md); unset, both
+    # use DATABASE_URL's user. The embedded database always uses its own login roles.
+    database_project_url: str | None = None
+    database_admin_url: str | None = None
+    # Seconds between checks that the embedded database is alive (and restarts).
+    db_watchdog_seconds: float = WATCHDOG_SECONDS
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
         home = env.get("CODIFIER_HOME") or str(Path.home() / ".local" / "share" / "codifier")
         return cls(
@@ -25,9 +40,30 @@ class Settings:
             admin_token=env.get("API_AUTH_TOKEN") or None,
             host=env.get("CODIFIER_HOST", "127.0.0.1"),
             port=int(env.get("PORT") or env.get("CODIFIER_PORT") or 8000),
+            database_project_url=env.get("DATABASE_PROJECT_URL") or None,
+            database_admin_url=env.get("DATABASE_ADMIN_URL") or None,
+            db_watchdog_seconds=_seconds(
+                env, "CODIFIER_DB_WATCHDOG_SECONDS", WATCHDOG_SECONDS, _WATCHDOG_RANGE
+            ),
         )
 
     def __repr__(self) -> str:  # never show secrets
         url = "set" if self.database_url else "embedded"
         token = "set" if self.admin_token else "unset"
         return f"Settings(home={self.home}, database={url}, admin_token={token})"
+
+
+def _seconds(
+    env: Mapping[str, str], name: str, default: float, bounds: tuple[float, float]
+) -> float:
+    raw = env.get(name)
+    if not raw:
+        return default
+    low, high = bounds
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:  # also refuses nan
+        raise SettingsError(f"{name} must be a number of seconds from {low:g} to {high:g}")
+    return value

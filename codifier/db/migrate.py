@@ -4,6 +4,8 @@ that several servers starting together do not race."""
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -19,13 +21,22 @@ def migration_files(folder: Path | None = None) -> list[Path]:
     return sorted(p for p in folder.iterdir() if _NAME.match(p.name))
 
 
+@asynccontextmanager
+async def migration_lock(connection: asyncpg.Connection[asyncpg.Record]) -> AsyncIterator[None]:
+    """Held while changing the schema or its roles: one process at a time."""
+    await connection.execute("SELECT pg_advisory_lock($1)", _LOCK)
+    try:
+        yield
+    finally:
+        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK)
+
+
 async def migrate(
     connection: asyncpg.Connection[asyncpg.Record], folder: Path | None = None
 ) -> list[str]:
     """Apply what is missing; the names of the migrations applied now."""
     applied_now: list[str] = []
-    await connection.execute("SELECT pg_advisory_lock($1)", _LOCK)
-    try:
+    async with migration_lock(connection):
         await connection.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " name text PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())"
@@ -40,6 +51,4 @@ async def migrate(
                     "INSERT INTO schema_migrations (name) VALUES ($1)", path.name
                 )
             applied_now.append(path.name)
-    finally:
-        await connection.execute("SELECT pg_advisory_unlock($1)", _LOCK)
     return applied_now
