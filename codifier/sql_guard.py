@@ -7,11 +7,19 @@ must be on a short allowed list: DuckDB has dozens of table functions that read 
 run serialized SQL or change settings, and a list of the bad ones is never complete. The
 engines are locked down as well; this guard is the first of two walls, not the only one.
 The cases it must refuse and accept are in tests/testdata/sql/.
+
+Before parsing, a text is screened: over the size limit (64 KB by default), holding a NUL
+character, or nested deeper than the parser can follow, it is invalid input rather than a
+refused query (`judge` tells the two apart; `check_read_only` gives either reason). The
+parser is compiled and holds the GIL for a whole parse: callers on an event loop run
+`judge` in a worker thread, one at a time (codifier.sources.admission).
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+from typing import Literal
 
 import sqlglot
 from sqlglot import expressions as exp
@@ -20,6 +28,8 @@ from sqlglot.errors import SqlglotError
 # sqlglot warns on stderr when it keeps unknown syntax as a Command; the guard refuses
 # those with its own message, so the warning is only noise.
 logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+DEFAULT_MAX_SQL_BYTES = 64 * 1024
 
 _FORBIDDEN: tuple[type[exp.Expression], ...] = (
     exp.Insert,
@@ -119,6 +129,82 @@ _TABLE_FUNCTIONS = {
     "histogram_values",
 }
 
+# Catalog views that show settings, extensions, attached databases (with their paths),
+# secrets, logs or memory: refused by name in any schema, like the functions they wrap.
+# Besides these, any duckdb_*, pragma_* or pg_* name not in _CATALOG_TABLES is refused, so
+# a view a later engine version adds is refused until it is looked at.
+_PRIVATE_TABLES = {
+    "pg_settings",
+    "pg_file_settings",
+    "pg_database",
+    "pg_tablespace",
+    "pg_prepared_statements",
+    "pg_stat_activity",
+    "pg_roles",
+    "pg_user",
+    "pg_authid",
+    "pg_shadow",
+    "pg_config",
+    "pg_hba_file_rules",
+    "pg_extension",
+    "pg_available_extensions",
+    "duckdb_settings",
+    "duckdb_extensions",
+    "duckdb_extension_repositories",
+    "duckdb_databases",
+    "duckdb_secrets",
+    "duckdb_secret_types",
+    "duckdb_logs",
+    "duckdb_log_contexts",
+    "duckdb_memory",
+    "duckdb_temporary_files",
+    "duckdb_variables",
+    "duckdb_prepared_statements",
+    "duckdb_external_file_cache",
+    "pragma_database_list",
+    "pragma_database_size",
+    "pragma_platform",
+    "pragma_user_agent",
+    "pragma_version",
+    "pragma_show",
+    "pragma_metadata_info",
+    "pragma_storage_info",
+    "which_secret",
+}
+_CATALOG_PREFIXES = ("duckdb_", "pragma_", "pg_")
+# Catalog views that describe only tables, columns and types: what list-tables and
+# describe-tables show anyway.
+_CATALOG_TABLES = {name for name in _TABLE_FUNCTIONS if name.startswith(_CATALOG_PREFIXES)} | {
+    "pg_am",
+    "pg_attrdef",
+    "pg_attribute",
+    "pg_class",
+    "pg_collation",
+    "pg_constraint",
+    "pg_depend",
+    "pg_description",
+    "pg_enum",
+    "pg_index",
+    "pg_indexes",
+    "pg_namespace",
+    "pg_proc",
+    "pg_sequence",
+    "pg_sequences",
+    "pg_tables",
+    "pg_type",
+    "pg_views",
+}
+
+
+def _private_table(table: exp.Table) -> str | None:
+    """Why a catalog view named as a table is refused, if it is."""
+    name = table.name.lower()
+    if name in _PRIVATE_TABLES or (
+        name.startswith(_CATALOG_PREFIXES) and name not in _CATALOG_TABLES
+    ):
+        return f"it reads {name}, a catalog view of the server's settings or state"
+    return None
+
 
 # DuckDB reads `FROM 'data.csv'` (sqlglot parses it as a quoted name) as a file, and so
 # `FROM data.csv` and `FROM main."data.csv"`: it joins the parts of a name it cannot find
@@ -190,8 +276,57 @@ def _describe(node: exp.Expr) -> str:
     return node.key.replace("_", " ").upper()
 
 
-def check_read_only(sql: str, dialect: str = "duckdb") -> str | None:
-    """None if `sql` is one read-only query; otherwise why it is refused."""
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """Why a text does not run: `invalid` input (too big, NUL, too deep) is a bad argument;
+    a `refused` text is a well-formed one the read-only rule does not allow."""
+
+    code: Literal["invalid", "refused"]
+    reason: str
+
+
+def screen(sql: str, max_bytes: int = DEFAULT_MAX_SQL_BYTES) -> str | None:
+    """Why `sql` is not even parsed, if it is not: the cheap checks, in linear time."""
+    # Every character takes at least one byte: the length alone often settles it.
+    if len(sql) > max_bytes or len(sql.encode("utf-8", errors="replace")) > max_bytes:
+        size = f"{max_bytes // 1024} KB" if max_bytes % 1024 == 0 else f"{max_bytes} bytes"
+        return (
+            f"the SQL is longer than {size}; send a shorter query "
+            "(move long value lists into a table)"
+        )
+    position = sql.find("\x00")
+    if position >= 0:
+        return f"the SQL holds a NUL character at position {position}; remove it"
+    return None
+
+
+def judge(
+    sql: str, dialect: str = "duckdb", max_bytes: int = DEFAULT_MAX_SQL_BYTES
+) -> Verdict | None:
+    """None if `sql` is one read-only query; otherwise why it does not run."""
+    problem = screen(sql, max_bytes)
+    if problem is not None:
+        return Verdict("invalid", problem)
+    try:
+        reason = _refusal(sql, dialect)
+    except RecursionError:  # the parser recurses once per nesting level
+        return Verdict(
+            "invalid",
+            "the SQL nests expressions too deeply to be checked (a few hundred levels at "
+            "most); flatten it",
+        )
+    return None if reason is None else Verdict("refused", reason)
+
+
+def check_read_only(
+    sql: str, dialect: str = "duckdb", max_bytes: int = DEFAULT_MAX_SQL_BYTES
+) -> str | None:
+    """None if `sql` is one read-only query; otherwise why it does not run (one line)."""
+    verdict = judge(sql, dialect, max_bytes)
+    return None if verdict is None else verdict.reason
+
+
+def _refusal(sql: str, dialect: str) -> str | None:
     try:
         statements = [s for s in sqlglot.parse(sql, read=dialect) if s is not None]
     except SqlglotError as error:
@@ -215,6 +350,8 @@ def check_read_only(sql: str, dialect: str = "duckdb") -> str | None:
             reason = _check_function(node.this, as_table=True)
         elif isinstance(node, exp.Table) and _looks_like_file(node):
             reason = "it reads a file path as a table"
+        elif isinstance(node, exp.Table):
+            reason = _private_table(node)
         elif isinstance(node, exp.Func):
             reason = _check_function(node, as_table=False)
         if reason is not None:
