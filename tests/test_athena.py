@@ -22,7 +22,13 @@ from moto.server import ThreadedMotoServer
 from codifier.resources import playbooks_dir
 from codifier.server.data import DataTools
 from codifier.sources.athena import AthenaSource, ensure_athena_venv
-from codifier.sources.base import DataSource, SourceError
+from codifier.sources.base import (
+    DataSource,
+    QueryFailed,
+    QueryRefused,
+    QueryTimedOut,
+    SourceError,
+)
 from codifier.sources.registry import ATHENA_SOURCE, add_athena_source
 from codifier.sources.sidecar import SidecarSpec, open_sidecar
 from dsl.compiler import compile_playbook
@@ -227,15 +233,20 @@ async def test_execute_returns_rows(source: AthenaSource, moto_url: str) -> None
 
 
 async def test_refused_queries_never_reach_athena(source: AthenaSource) -> None:
+    data = DataTools(db=None, access=None, sources={"athena": source}, default="athena")  # type: ignore[arg-type]
     for sql in (
         "DROP TABLE orders",
         "INSERT INTO orders VALUES (1)",
         "CREATE TABLE x AS SELECT * FROM orders",
         "SELECT 1; SELECT 2",
+        "SELECT * FROM pg_catalog.pg_settings",
     ):
-        result = await source.execute(None, sql)
-        assert result["rows"] == []
-        assert result["notice"].startswith("refused by the read-only guard:"), result
+        with pytest.raises(QueryRefused, match=r"^the SQL is not one read-only query \("):
+            await source.execute(None, sql)
+        # In a playbook's list of queries the refusal is that query's notice.
+        (noted,) = await data.query(None, "execute-query", None, None, [sql])
+        assert noted["rows"] == []
+        assert noted["notice"].startswith("refused by the read-only guard:"), noted
     with pytest.raises(SourceError, match="not a valid table name"):
         await source.describe_tables(None, ["orders; DROP TABLE orders"])
     with pytest.raises(SourceError, match="not a valid database name"):
@@ -260,16 +271,16 @@ async def test_a_failed_query_is_a_clear_refusal(
 
     monkeypatch.setattr(AthenaResponse, "get_query_execution", failing)
 
-    result = await source.execute(None, "SELECT * FROM missing")
-    assert result["rows"] == []
-    assert result["notice"] == f"the query failed in Athena: {reason}"
+    with pytest.raises(QueryFailed) as failed:
+        await source.execute(None, "SELECT * FROM missing")
+    assert str(failed.value) == f"the query failed in Athena: {reason}"
     with pytest.raises(SourceError, match="the query failed in Athena: TABLE_NOT_FOUND"):
         await source.describe_tables("missing", ["t"])
 
 
 async def test_the_sidecar_blocklist_is_reported(source: AthenaSource) -> None:
-    result = await source.execute(None, "SELECT 1 -- a comment")
-    assert result["notice"].startswith("the Athena sidecar refused the query:")
+    with pytest.raises(QueryRefused, match=r"^the Athena sidecar refused the query:"):
+        await source.execute(None, "SELECT 1 -- a comment")
     assert executions() == []
 
 
@@ -308,16 +319,21 @@ async def test_a_query_past_the_deadline_times_out(
     )
     try:
         started = time.monotonic()
-        result = await source.execute(None, "SELECT 1")
+        with pytest.raises(QueryTimedOut) as timed_out:
+            await source.execute(None, "SELECT 1")
         elapsed = time.monotonic() - started
-        with pytest.raises(SourceError, match=r"timed out after 1\.5 s"):
+        with pytest.raises(QueryTimedOut, match=r"longer than the server's 1\.5 s limit"):
             await source.list_tables(None)
     finally:
         _post(
             f"{moto_url}/moto-api/state-manager/unset-transition",
             {"model_name": "athena::execution"},
         )
-    assert result["notice"] == "the Athena query timed out after 1.5 s"
+    assert timed_out.value.code == "timeout"
+    assert (
+        timed_out.value.notice
+        == "timed out: the Athena query ran longer than the server's 1.5 s limit"
+    )
     assert elapsed < 10
 
 

@@ -4,6 +4,7 @@ boundary, with a notice."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 
 from codifier.sources.results import MAX_RESULT_BYTES, query_result
 
@@ -47,3 +48,32 @@ def test_one_huge_cell_is_cut_on_a_character_boundary() -> None:
     assert 0 < len(text.encode("utf-8")) <= MAX_RESULT_BYTES
     assert _size(result) <= MAX_RESULT_BYTES
     text.encode("utf-8").decode("utf-8")  # whole characters only
+
+
+def test_a_stream_is_read_only_up_to_the_cap() -> None:
+    """Rows from an iterator (a DuckDB result read in batches) are not read past the first
+    row that does not fit; the count is then a lower bound, and the notice says so."""
+    read = 0
+
+    def endless() -> Iterator[tuple[int, str]]:
+        nonlocal read
+        while True:
+            read += 1
+            yield (read, "x" * 100)
+
+    result = query_result("SELECT *", ["i", "text"], endless())
+    kept = result["rows"]
+    assert isinstance(kept, list)
+    assert result["truncated"] is True
+    assert read == len(kept) + 1
+    assert result["row_count"] == read
+    assert f"the first {len(kept)} rows fit in 100 KB" in str(result["notice"])
+    assert f"at least {read};" in str(result["notice"])
+    assert _size(result) <= MAX_RESULT_BYTES
+
+
+def test_a_short_stream_is_counted_exactly() -> None:
+    result = query_result("SELECT 1", ["n"], iter([(1,), (2,)]))
+    assert result["row_count"] == 2
+    assert result["truncated"] is False
+    assert result["notice"] is None

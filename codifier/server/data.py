@@ -8,10 +8,12 @@ from uuid import UUID
 
 from codifier import snapshots
 from codifier.server.access import Access, parse_id
-from codifier.server.errors import invalid, not_found
+from codifier.server.errors import CallError, invalid, not_found
 from codifier.server.principal import Principal
-from codifier.sources.base import DataSource, SourceError
+from codifier.sources.base import DataSource, QueryProblem, SourceError
 from codifier.sources.names import DEFAULT_SOURCE
+from codifier.sources.query_settings import QuerySettings
+from codifier.sources.results import no_rows
 from codifier.store import repositories
 from codifier.store.database import Database
 
@@ -23,17 +25,19 @@ class DataTools:
         access: Access,
         sources: dict[str, DataSource],
         default: str = DEFAULT_SOURCE,
+        settings: QuerySettings | None = None,
     ) -> None:
         self.db = db
         self.access = access
         self.sources = sources
         self.default = default
+        self.settings = settings or QuerySettings.from_env()
 
     def source(self, name: str | None) -> DataSource:
         source = self.sources.get(name or self.default)
         if source is None:
             names = ", ".join(sorted(self.sources)) or "none"
-            raise invalid(f"no data source '{name}' (configured: {names})")
+            raise invalid(f"no data source '{str(name)[:80]}' (configured: {names})")
         return source
 
     async def query(
@@ -44,25 +48,80 @@ class DataTools:
         tables: list[str] | None,
         sql: str | list[str] | None,
     ) -> Any:
+        """A playbook's data-query step. A query that gives no rows (refused by the guard,
+        invalid SQL, timed out, failed in the engine) becomes that query's result with a
+        notice, for one query and for a list alike: the later steps (research-and-analyze's
+        synthesis) read and report it, and the other queries of the list still run.
+        Anything else (an unknown source, a bad table list, a source that is down) fails
+        the step."""
+        return await self._query(source_name, operation, database, tables, sql, notices=True)
+
+    async def _query(
+        self,
+        source_name: str | None,
+        operation: str,
+        database: str | None,
+        tables: list[str] | None,
+        sql: str | list[str] | None,
+        *,
+        notices: bool,
+    ) -> Any:
         source = self.source(source_name)
         try:
+            if database is not None:
+                self._check_name(database, "the database name")
             if operation == "list-tables":
                 return await source.list_tables(database)
             if operation == "describe-tables":
-                if not tables:
-                    raise invalid("describe-tables needs tables")
-                return await source.describe_tables(database, tables)
+                return await source.describe_tables(database, self._table_names(tables))
             if operation == "execute-query":
-                if isinstance(sql, str):
-                    return await source.execute(database, sql)
-                if not sql:
-                    raise invalid("execute-query needs sql: one query or a list")
-                return [await source.execute(database, one) for one in sql]
+                run = _rows_or_notice if notices else _rows
+                results = [await run(source, database, one) for one in self._queries(sql)]
+                return results[0] if isinstance(sql, str) else results
         except SourceError as error:
-            raise invalid(str(error)) from None
+            raise CallError(error.code, str(error)) from None
         raise invalid(
-            f"unknown operation '{operation}' (list-tables, describe-tables, execute-query)"
+            f"unknown operation '{str(operation)[:40]}' "
+            "(list-tables, describe-tables, execute-query)"
         )
+
+    def _check_name(self, name: str, what: str) -> None:
+        limit = self.settings.name_chars
+        if len(name) > limit:
+            raise invalid(f"{what} is longer than {limit} characters; use the real name")
+        if "\x00" in name:
+            raise invalid(f"{what} holds a NUL character; remove it")
+
+    def _table_names(self, tables: list[str] | None) -> list[str]:
+        if not tables:
+            raise invalid("describe-tables needs tables: a list of names (list-tables gives them)")
+        limit = self.settings.describe_tables
+        if len(tables) > limit:
+            raise invalid(
+                f"describe-tables takes at most {limit} tables per call, got {len(tables)}; "
+                "describe them in several calls"
+            )
+        for number, table in enumerate(tables, 1):
+            if not isinstance(table, str) or not table:
+                raise invalid(f"table {number} of the list is not a name; give table names")
+            self._check_name(table, f"table {number} of the list")
+        return tables
+
+    def _queries(self, sql: str | list[str] | None) -> list[str]:
+        if isinstance(sql, str):
+            return [sql]
+        if not sql:
+            raise invalid("execute-query needs sql: one query or a list")
+        limit = self.settings.queries_per_step
+        if len(sql) > limit:
+            raise invalid(
+                f"execute-query runs at most {limit} queries per step, got {len(sql)}; "
+                "split them over several steps"
+            )
+        for number, one in enumerate(sql, 1):
+            if not isinstance(one, str):
+                raise invalid(f"query {number} of the list is not SQL text")
+        return sql
 
     async def pack_repo(
         self,
@@ -121,6 +180,23 @@ class DataTools:
         tables: list[str] | None,
         sql: str | None,
     ) -> dict[str, Any]:
-        result = await self.query(source, operation, database, tables, sql)
+        """The query_data tool: a query that gives no rows is an error (`[refused]`,
+        `[timeout]`, `[invalid]`), so a client that checks isError sees it."""
+        if operation == "execute-query" and not isinstance(sql, str):
+            raise invalid("execute-query needs sql: one read-only query")
+        result = await self._query(source, operation, database, tables, sql, notices=False)
         key = {"list-tables": "tables", "describe-tables": "schemas"}.get(operation, "result")
         return {"source": source or self.default, "operation": operation, key: result}
+
+
+async def _rows(source: DataSource, database: str | None, sql: str) -> dict[str, Any]:
+    """One query's result; a query that gives no rows raises its QueryProblem."""
+    return await source.execute(database, sql)
+
+
+async def _rows_or_notice(source: DataSource, database: str | None, sql: str) -> dict[str, Any]:
+    """One query's result; a query that gives no rows is a result with its notice."""
+    try:
+        return await source.execute(database, sql)
+    except QueryProblem as problem:
+        return no_rows(sql, problem.notice)

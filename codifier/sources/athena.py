@@ -10,14 +10,17 @@ sidecar. Its quirks, and what this module does about them:
 - `run_query` refuses any text containing `information_schema` (a regex blocklist, also
   against `--`, `/* */` and `UNION ... SELECT`). The catalog queries therefore run with
   `information_schema` as the query's database and name its views unqualified.
-- Errors come back as ordinary results holding an `error` key; they become SourceError,
-  or a refused result for `execute`.
+- Errors come back as ordinary results holding an `error` key; they become QueryFailed
+  (QueryRefused for the sidecar's own blocklist), like the embedded source's.
 - `run_query` waits up to ATHENA_TIMEOUT_SECONDS inside the sidecar, then hands back the
   execution id; `get_status` is polled until the query ends or our own deadline passes,
-  then `get_result` reads it. One page of at most 1,000 rows is read per query.
+  then `get_result` reads it. One page of at most 1,000 rows is read per query. A query
+  past the deadline is reported as timed out and the sidecar is stopped; the sidecar has
+  no way to cancel it, so Athena's own workgroup timeout bounds it on the AWS side.
 
-Every SQL text, ours included, passes the read-only guard before it is sent. AWS
-credentials and settings reach the sidecar through its environment only.
+Every SQL text, ours included, passes the read-only guard (and its size limit) before it
+is sent, parsed in a worker thread. AWS credentials and settings reach the sidecar through
+its environment only.
 """
 
 from __future__ import annotations
@@ -33,10 +36,11 @@ from typing import Any
 import anyio
 
 from codifier.config import Settings
-from codifier.sources.base import SourceError
-from codifier.sources.results import query_result, refused, table_schema
+from codifier.sources.admission import admit
+from codifier.sources.base import QueryFailed, QueryRefused, QueryTimedOut, SourceError
+from codifier.sources.query_settings import QuerySettings
+from codifier.sources.results import query_result, table_schema
 from codifier.sources.sidecar import Sidecar, SidecarSpec, open_sidecar
-from codifier.sql_guard import check_read_only
 
 ATHENA_REQUIREMENTS = ("aws-athena-mcp==1.0.1", "pydantic<2.12")
 _MARKER = ".codifier-athena-installed"
@@ -45,10 +49,6 @@ _PAGE = 1000  # rows per get_query_results page in Athena, the header row includ
 _TERMINAL = ("SUCCEEDED", "FAILED", "CANCELLED")
 _PASSED_PREFIXES = ("AWS_", "ATHENA_")
 _DIALECT = "athena"
-
-
-class QueryFailed(SourceError):
-    """Athena (or the sidecar) refused or failed one query; the source itself works."""
 
 
 def default_venv_path(environ: Mapping[str, str] | None = None) -> Path:
@@ -105,7 +105,7 @@ def _sql_text(value: str) -> str:
 
 def _check_name(value: str, what: str) -> str:
     if not _NAME.match(value):
-        raise SourceError(f"'{value}' is not a valid {what} name (letters, digits, _ only)")
+        raise SourceError(f"'{value[:80]}' is not a valid {what} name (letters, digits, _ only)")
     return value
 
 
@@ -120,7 +120,7 @@ def _answer(payload: Any) -> dict[str, Any]:
         if code == "QUERY_FAILED":
             raise QueryFailed(f"the query failed in Athena: {first}")
         if code == "INVALID_REQUEST":
-            raise QueryFailed(f"the Athena sidecar refused the query: {first}")
+            raise QueryRefused(f"the Athena sidecar refused the query: {first}")
         raise QueryFailed(f"Athena reported an error ({code or 'unknown'}): {first}")
     return payload
 
@@ -139,8 +139,10 @@ class AthenaSource:
         timeout_seconds: float = 60.0,
         poll_seconds: float = 1.0,
         sidecar_wait_seconds: int | None = None,
+        settings: QuerySettings | None = None,
     ) -> None:
         self.name = name
+        self.settings = settings or QuerySettings()
         self.database = database
         self.timeout_seconds = timeout_seconds
         self.poll_seconds = poll_seconds
@@ -169,6 +171,7 @@ class AthenaSource:
             venv=default_venv_path(env),
             database=env.get("ATHENA_DATABASE") or "default",
             timeout_seconds=timeout,
+            settings=QuerySettings.from_env(env),
         )
 
     @staticmethod
@@ -207,14 +210,16 @@ class AthenaSource:
         self, sidecar: Sidecar, database: str, sql: str
     ) -> tuple[list[str], list[tuple[Any, ...]]]:
         """Columns and rows of one read-only query, within our deadline."""
-        reason = check_read_only(sql, dialect=_DIALECT)
-        if reason is not None:
-            raise QueryFailed(f"refused by the read-only guard: {reason}")
+        await admit(sql, _DIALECT, self.settings)
         payload: dict[str, Any] | None = None
         with anyio.move_on_after(self.timeout_seconds):
             payload = await self._run_to_end(sidecar, database, sql)
         if payload is None:
-            raise QueryFailed(f"the Athena query timed out after {self.timeout_seconds:g} s")
+            message = f"the Athena query ran longer than the server's {self.timeout_seconds:g} s"
+            raise QueryTimedOut(
+                f"{message} limit and was abandoned; filter, aggregate or add a LIMIT",
+                notice=f"timed out: {message} limit",
+            )
         columns = [str(c) for c in payload.get("columns") or []]
         rows = [
             tuple(row.get(c) for c in columns)
@@ -283,15 +288,10 @@ class AthenaSource:
         return described
 
     async def execute(self, database: str | None, sql: str) -> dict[str, Any]:
-        reason = check_read_only(sql, dialect=_DIALECT)
-        if reason is not None:
-            return refused(sql, f"refused by the read-only guard: {reason}")
         schema = self._schema(database)
-        try:
-            async with open_sidecar(await self._spec()) as sidecar:
-                columns, rows = await self._run(sidecar, schema, sql)
-        except QueryFailed as error:
-            return refused(sql, str(error))
+        await admit(sql, _DIALECT, self.settings)  # before a sidecar is started for it
+        async with open_sidecar(await self._spec()) as sidecar:
+            columns, rows = await self._run(sidecar, schema, sql)
         result = query_result(sql, columns, rows)
         if len(rows) >= _PAGE - 1:  # one page read: there may be more
             cut = f"Athena's first page holds only {len(rows)} rows; aggregate or add a LIMIT"

@@ -14,6 +14,7 @@ from pathlib import Path
 from codifier.sources.base import DataSource
 from codifier.sources.duckdb_source import SAMPLE, DuckDBSource
 from codifier.sources.names import ATHENA_SOURCE, DEFAULT_SOURCE
+from codifier.sources.query_settings import QuerySettings
 
 __all__ = [
     "ATHENA_SOURCE",
@@ -39,8 +40,11 @@ def default_source(
 
 
 def load_sources() -> dict[str, DataSource]:
+    """The configured sources. Raises ValueError naming a malformed query setting
+    (codifier.sources.query_settings)."""
+    settings = QuerySettings.from_env()
     path = Path(os.environ.get("CODIFIER_DUCKDB_PATH") or SAMPLE).expanduser()
-    sources: dict[str, DataSource] = {DEFAULT_SOURCE: DuckDBSource(DEFAULT_SOURCE, path)}
+    sources: dict[str, DataSource] = {DEFAULT_SOURCE: DuckDBSource(DEFAULT_SOURCE, path, settings)}
     add_athena_source(sources)
     return sources
 

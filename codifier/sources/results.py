@@ -6,10 +6,12 @@ import datetime
 import decimal
 import json
 import uuid
+from collections.abc import Iterable, Sequence, Sized
 from typing import Any
 
 MAX_RESULT_BYTES = 100 * 1024
 _NOTICE_ROOM = 160  # bytes kept for the truncation notice
+_LONGEST_COUNT = 10**18  # room for the row count of a stream, not known in advance
 
 
 def _plain(value: Any) -> Any:
@@ -36,9 +38,15 @@ def _cut_text(text: str, budget: int) -> str:
     return text.encode("utf-8")[: max(budget, 0)].decode("utf-8", errors="ignore")
 
 
-def query_result(sql: str, columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, Any]:
+def query_result(sql: str, columns: list[str], rows: Iterable[Sequence[Any]]) -> dict[str, Any]:
     """Rows are kept while the result's JSON stays within MAX_RESULT_BYTES; a single
-    oversized cell is cut on a character boundary. The notice says what was dropped."""
+    oversized cell is cut on a character boundary. The notice says what was dropped.
+
+    `rows` may be a list, whose length is the row count, or a stream (a DuckDB result read
+    in batches): reading stops at the first row that does not fit, so an endless result
+    costs no more than the cap. A stream cut short is not counted to its end: `row_count`
+    is then the rows read, a lower bound, and the notice says "at least"."""
+    total = len(rows) if isinstance(rows, Sized) else None
     kept: list[list[Any]] = []
     # The result with no rows and the longest notice, as it will be serialized; each row
     # then adds its own JSON and a ", " separator.
@@ -46,13 +54,15 @@ def query_result(sql: str, columns: list[str], rows: list[tuple[Any, ...]]) -> d
         "sql": sql,
         "columns": columns,
         "rows": [],
-        "row_count": len(rows),
+        "row_count": total if total is not None else _LONGEST_COUNT,
         "truncated": True,
         "notice": "x" * _NOTICE_ROOM,
     }
     used = len(json.dumps(skeleton, ensure_ascii=False).encode("utf-8"))
     truncated = False
+    read = 0
     for row in rows:
+        read += 1
         plain = [_plain(v) for v in row]
         size = len(json.dumps(plain, ensure_ascii=False).encode("utf-8")) + 2
         if used + size > MAX_RESULT_BYTES:
@@ -65,30 +75,36 @@ def query_result(sql: str, columns: list[str], rows: list[tuple[Any, ...]]) -> d
         kept.append(plain)
         used += size
     notice = None
-    if truncated:
+    if truncated and total is not None:
         notice = (
-            f"truncated: {len(kept)} of {len(rows)} rows fit in {MAX_RESULT_BYTES // 1024} KB;"
+            f"truncated: {len(kept)} of {total} rows fit in {MAX_RESULT_BYTES // 1024} KB;"
             " aggregate or add a LIMIT to see the rest"
+        )
+    elif truncated:
+        notice = (
+            f"truncated: the first {len(kept)} rows fit in {MAX_RESULT_BYTES // 1024} KB;"
+            f" the query returns at least {read}; aggregate or add a LIMIT to see the rest"
         )
     return {
         "sql": sql,
         "columns": columns,
         "rows": kept,
-        "row_count": len(rows),
+        "row_count": total if total is not None else read,
         "truncated": truncated,
         "notice": notice,
     }
 
 
-def refused(sql: str, reason: str) -> dict[str, Any]:
-    """A query that did not run, as a result the synthesis can still read."""
+def no_rows(sql: str, notice: str) -> dict[str, Any]:
+    """A query that gave no rows (refused, timed out, failed), as a result the playbook's
+    later steps can still read."""
     return {
         "sql": sql,
         "columns": [],
         "rows": [],
         "row_count": 0,
         "truncated": False,
-        "notice": reason,
+        "notice": notice,
     }
 
 
