@@ -446,6 +446,30 @@ async def test_a_killed_embedded_database_is_restarted(own_home: Path) -> None:
         assert [m["title"] for m in found["memories"]] == ["After"]
 
 
+async def test_the_last_server_stops_a_database_another_one_restarted(own_home: Path) -> None:
+    """Two servers share the embedded database; one restarts it after a crash while the
+    other never looks (a long interval). Whichever lets go last stops the new postmaster."""
+    watcher = ServerProcess(own_home, extra={"CODIFIER_DB_WATCHDOG_SECONDS": "0.5"}).start()
+    try:
+        with running(own_home, extra={"CODIFIER_DB_WATCHDOG_SECONDS": "300"}) as other:
+            killed = _postmaster_pid(own_home)
+            assert killed is not None
+            os.kill(killed, signal.SIGKILL)
+            deadline = time.monotonic() + 60
+            while other.health()[0] != 200 or _postmaster_pid(own_home) in (None, killed):
+                assert time.monotonic() < deadline, "the database was not restarted"
+                await anyio.sleep(0.2)
+            restarted = _postmaster_pid(own_home)
+            watcher.stop()
+            assert _alive(restarted)  # still held by the other server
+        deadline = time.monotonic() + 10
+        while _alive(restarted):
+            assert time.monotonic() < deadline, "the restarted database was left running"
+            await anyio.sleep(0.1)
+    finally:
+        watcher.stop()
+
+
 def _stdio_server(home: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [sys.executable, "-m", "codifier.cli.main", "serve", "--transport", "stdio"],

