@@ -67,3 +67,25 @@ def _seconds(
     if not low <= value <= high:  # also refuses nan
         raise SettingsError(f"{name} must be a number of seconds from {low:g} to {high:g}")
     return value
+
+
+def check_environment(environ: Mapping[str, str] | None = None) -> None:
+    """Read every setting the server takes from the environment, so that a bad value stops
+    a command at start with one line naming it (SettingsError), not at first use."""
+    from codifier.embeddings import EmbeddingSettings
+    from codifier.limits import Limits
+    from codifier.packer.settings import PackSettings
+    from codifier.sources.query_settings import QuerySettings
+
+    readers = (
+        Settings.from_env,
+        Limits.from_env,
+        PackSettings.from_env,
+        QuerySettings.from_env,
+        EmbeddingSettings.from_env,
+    )
+    for read in readers:
+        try:
+            read(environ)
+        except ValueError as error:  # each names its variable
+            raise SettingsError(str(error)) from None

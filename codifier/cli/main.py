@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from codifier import __version__
 from codifier.cli import admin, check, render, run, schema, serve
 from codifier.cli.check import UsageError
+from codifier.config import SettingsError, check_environment
 
 EXIT_USAGE = 2
 
@@ -42,9 +43,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+# Commands that read the server's settings; the others only read files.
+_SERVER_COMMANDS = {"serve", "run", "migrate", "keys"}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        if args.command in _SERVER_COMMANDS:
+            try:
+                check_environment()
+            except SettingsError as error:
+                raise UsageError(str(error)) from None
         code: int = args.run(args)
         return code
     except UsageError as error:

@@ -23,10 +23,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codifier import __version__
 from codifier.catalog import load_catalog
-from codifier.config import Settings
+from codifier.config import Settings, check_environment
 from codifier.db.embedded import release_embedded
 from codifier.db.supervisor import supervise_embedded
 from codifier.library import load_library
+from codifier.limits import Limits
+from codifier.packer.settings import PackSettings
+from codifier.packer.workspace import clean_stale
 from codifier.server.principal import Principal, authenticate, current_principal
 from codifier.server.services import Services
 from codifier.server.tools import (
@@ -73,16 +76,19 @@ def build_mcp(holder: ServicesHolder) -> MCPServer:
 
 
 async def open_services(settings: Settings) -> tuple[Database, Services]:
-    library = load_library()
-    bind(library.skills, IMPLEMENTATIONS)
-    catalog = load_catalog(library)
-    sources = load_sources()
     try:
+        check_environment()
+        library = load_library()
+        bind(library.skills, IMPLEMENTATIONS)
+        catalog = load_catalog(library)
+        sources = load_sources()
         default = default_source(sources)
     except ValueError as error:
         raise StartupError(str(error)) from None
+    # Pack folders a killed server left behind (and their git processes) go first.
+    await anyio.to_thread.run_sync(clean_stale, PackSettings.from_env().workdir)
     db = await open_database(settings)
-    return db, Services(db, library, catalog, sources, default)
+    return db, Services(db, library, catalog, sources, default, Limits.from_env())
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:

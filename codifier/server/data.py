@@ -17,6 +17,8 @@ from codifier.sources.results import no_rows
 from codifier.store import repositories
 from codifier.store.database import Database
 
+MAX_LABEL_CHARS = 200  # a snapshot's version_label
+
 
 class DataTools:
     def __init__(
@@ -133,6 +135,11 @@ class DataTools:
         exclude: list[str] | None,
         on_progress: Callable[[int, int], None] | None = None,
     ) -> dict[str, Any]:
+        if version_label is not None and len(version_label) > MAX_LABEL_CHARS:
+            raise invalid(
+                f"version_label has {len(version_label):,} characters, more than the"
+                f" {MAX_LABEL_CHARS} allowed; shorten it"
+            )
         async with self.access.in_project(who, project_id) as (found, _):
             project = UUID(found["id"])
         try:
@@ -140,7 +147,8 @@ class DataTools:
                 self.db, project, url, version_label, include, exclude, on_progress
             )
         except snapshots.SnapshotError as error:
-            raise invalid(str(error)) from None
+            # invalid, quota (the project's stored snapshots), unavailable (packers busy)
+            raise CallError(error.code, str(error)) from None
         return {
             "snapshot_id": snapshot["id"],
             "version": snapshot["version"],

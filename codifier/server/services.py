@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from codifier.catalog import Entry
+from codifier.limits import Limits
 from codifier.server.access import Access
 from codifier.server.data import DataTools
 from codifier.server.memories import MemoryTools
@@ -27,10 +28,13 @@ class Services:
     catalog: dict[str, Entry]
     sources: dict[str, DataSource] = field(default_factory=dict)
     default_source: str = DEFAULT_SOURCE
+    limits: Limits = field(default_factory=Limits.from_env)
 
     def __post_init__(self) -> None:
         self.access = Access(self.db)
-        self.projects = ProjectTools(self.db, self.access)
-        self.memories = MemoryTools(self.db, self.access)
+        self.projects = ProjectTools(self.db, self.access, self.limits)
+        self.memories = MemoryTools(self.db, self.access, self.limits)
         self.data = DataTools(self.db, self.access, self.sources, self.default_source)
-        self.runs = RunTools(self.db, self.library, self.catalog, self.access, self.data)
+        self.runs = RunTools(
+            self.db, self.library, self.catalog, self.access, self.data, self.limits
+        )
