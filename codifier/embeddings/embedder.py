@@ -57,6 +57,9 @@ class Embedder(ABC):
     def _embed_batch(self, texts: list[str], *, query: bool) -> list[list[float]]:
         """Unit vectors for at most `batch_size` texts, already cut to `max_chars`."""
 
+    def close(self) -> None:  # noqa: B027 - most providers hold nothing
+        """Release what the provider holds (an HTTP client's connections)."""
+
     # -- synchronous: call from a worker thread, never from the event loop --------------
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:

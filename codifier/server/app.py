@@ -26,6 +26,7 @@ from codifier.catalog import load_catalog
 from codifier.config import Settings, check_environment
 from codifier.db.embedded import release_embedded
 from codifier.db.supervisor import supervise_embedded
+from codifier.embeddings import EmbeddingSettings, make_embedder
 from codifier.library import load_library
 from codifier.limits import Limits
 from codifier.packer.settings import PackSettings
@@ -88,7 +89,10 @@ async def open_services(settings: Settings) -> tuple[Database, Services]:
     # Pack folders a killed server left behind (and their git processes) go first.
     await anyio.to_thread.run_sync(clean_stale, PackSettings.from_env().workdir)
     db = await open_database(settings)
-    return db, Services(db, library, catalog, sources, default, Limits.from_env())
+    embedder = make_embedder(EmbeddingSettings.from_env())
+    services = Services(db, library, catalog, sources, default, Limits.from_env(), embedder)
+    services.start()
+    return db, services
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
@@ -232,6 +236,7 @@ def create_app(settings: Settings) -> Starlette:
         finally:
             runtime.holder.services = None
             runtime.db = None
+            await services.close()
             await db.close()
             if embedded:
                 release_embedded(settings.home)

@@ -20,6 +20,7 @@ from codifier.store.database import ADMIN, Database, Scope
 class Principal:
     id: str  # "admin" or the key's id: whose default project `switch` sets
     project_id: UUID | None  # a project key's project; None for the admin
+    name: str = "admin"  # who wrote a memory: "admin", or "key:<the key's name>"
 
     @property
     def is_admin(self) -> bool:
@@ -53,6 +54,7 @@ async def authenticate(
     if row is None:
         return None
     project = row["project_id"]
+    name = f"key:{row['name']}"
     if project is None:
-        return Principal(f"key:{row['id']}", None)
-    return Principal(f"key:{row['id']}", UUID(project))
+        return Principal(f"key:{row['id']}", None, name)
+    return Principal(f"key:{row['id']}", UUID(project), name)

@@ -13,6 +13,8 @@ from uuid import UUID, uuid4
 from codifier import snapshots
 from codifier.catalog import Entry
 from codifier.limits import Limits
+from codifier.search import StatsCache
+from codifier.search.indexer import MemoryIndexer
 from codifier.server.access import Access, require_id
 from codifier.server.data import DataTools
 from codifier.server.errors import CallError, conflict, invalid, not_found, quota, shown
@@ -21,7 +23,7 @@ from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
 from codifier.storable import json_bytes, value_problem
 from codifier.store import memories, sessions
 from codifier.store.database import Database, Scope
-from codifier.store.memories import NewMemory
+from codifier.store.memories import NewMemory, Provenance
 from dsl.interpreter import (
     AnswerError,
     Ask,
@@ -52,8 +54,11 @@ class RunTools:
         access: Access,
         data: DataTools,
         limits: Limits | None = None,
+        indexer: MemoryIndexer | None = None,
     ) -> None:
         self.limits = limits or Limits.from_env()
+        self.indexer = indexer or MemoryIndexer(db, None)
+        self.stats = StatsCache()
         self.db = db
         self.library = library
         self.catalog = catalog
@@ -132,6 +137,8 @@ class RunTools:
                 created_by=who.id,
             )
             await self._remember(conn, project, transition, who)
+        if transition.memories:
+            self.indexer.kick()
         return await self._drive(who, project, machine, row, transition)
 
     async def advance(
@@ -222,6 +229,8 @@ class RunTools:
             if not ok:
                 raise conflict("another call advanced this session first; fetch it and retry")
             await self._remember(conn, project, transition, who)
+        if transition.memories:
+            self.indexer.kick()  # their vectors are made in the background
         return {**row, "state": transition.state, "row_version": row["row_version"] + 1}
 
     async def _remember(
@@ -247,7 +256,11 @@ class RunTools:
                 },
             )
             try:
-                await memories.upsert(conn, project, memory, limits=self.limits)
+                row, _ = await memories.upsert(
+                    conn, project, memory, limits=self.limits, provenance=Provenance(who.name)
+                )
+                # A re-run rewrites its artifacts: the newest one of a title is current.
+                await memories.supersede_same_title(conn, row)
             except memories.MemoryRefused as error:
                 raise invalid(
                     f"step '{write.step_id}' cannot remember its result: {error}"
@@ -270,7 +283,7 @@ class RunTools:
                 break
             before = transition.state
             try:
-                result = await self._server_effect(project, effect, machine.program.role)
+                result = await self._server_effect(project, effect, machine.program.role, who)
             except (SkillError, CallError, snapshots.SnapshotError) as error:
                 transition = machine.fail(before, str(error))
             else:
@@ -289,11 +302,13 @@ class RunTools:
         return step_result(row["id"], transition.effect)
 
     async def _server_effect(
-        self, project: UUID, effect: InvokeSkill | QueryData, role: str
+        self, project: UUID, effect: InvokeSkill | QueryData, role: str, who: Principal
     ) -> Any:
         if isinstance(effect, InvokeSkill):
             implementation = IMPLEMENTATIONS[effect.skill]
-            run = RunContext(self.db, project, role, self.limits)
+            run = RunContext(
+                self.db, project, role, self.limits, self.indexer, self.stats, who.name
+            )
             return await implementation(run, **effect.args)
         return await self.data.query(
             effect.source, effect.operation, effect.database, effect.tables, effect.sql

@@ -9,7 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from codifier.catalog import Entry
+from codifier.embeddings import Embedder
 from codifier.limits import Limits
+from codifier.search.indexer import MemoryIndexer
 from codifier.server.access import Access
 from codifier.server.data import DataTools
 from codifier.server.memories import MemoryTools
@@ -29,12 +31,22 @@ class Services:
     sources: dict[str, DataSource] = field(default_factory=dict)
     default_source: str = DEFAULT_SOURCE
     limits: Limits = field(default_factory=Limits.from_env)
+    embedder: Embedder | None = None  # None: search is text-only
 
     def __post_init__(self) -> None:
         self.access = Access(self.db)
+        self.indexer = MemoryIndexer(self.db, self.embedder)
         self.projects = ProjectTools(self.db, self.access, self.limits)
-        self.memories = MemoryTools(self.db, self.access, self.limits)
+        self.memories = MemoryTools(self.db, self.access, self.limits, self.indexer)
         self.data = DataTools(self.db, self.access, self.sources, self.default_source)
         self.runs = RunTools(
-            self.db, self.library, self.catalog, self.access, self.data, self.limits
+            self.db, self.library, self.catalog, self.access, self.data, self.limits, self.indexer
         )
+
+    def start(self) -> None:
+        """Background work of a running server: memories that lack a vector of the current
+        model (older rows, a new model, a failed provider) are embedded."""
+        self.indexer.kick()
+
+    async def close(self) -> None:
+        await self.indexer.stop()

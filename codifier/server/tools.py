@@ -191,15 +191,27 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         memory_type: str | None = None,
         tags: list[str] | None = None,
         query: str | None = None,
+        mode: Literal["hybrid", "text", "semantic"] | None = None,
+        include_superseded: bool = False,
         limit: int = 20,
         offset: int = 0,
     ) -> dict[str, Any]:
-        """The project's memories, newest first, or by relevance to `query` (full text).
-        `tags` must all match; `limit` is at most 100."""
+        """The project's current memories, newest first; with `query`, by relevance:
+        `hybrid` (the default: words and meaning, fused), `text` (words, BM25) or
+        `semantic` (meaning). `tags` must all match (case-insensitive); `limit` is at most
+        100. Each memory has a `score`; `total` counts what the filters match."""
         return await _call(
             holder,
             lambda who, s: s.memories.fetch(
-                who, project_id, memory_type, tags, query, limit, offset
+                who,
+                project_id,
+                memory_type,
+                tags,
+                query,
+                limit,
+                offset,
+                mode,
+                include_superseded,
             ),
         )
 
@@ -210,14 +222,28 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         content: str,
         project_id: str | None = None,
         id: str | None = None,
+        supersedes: str | None = None,
         tags: list[str] | None = None,
         source_role: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Save a memory (rule, document, api_contract, learning, research_finding).
-        With `id`, update that memory; otherwise identical content is not stored twice."""
+        With `id`, update that memory (its tags and metadata stay unless given); with
+        `supersedes`, the new memory replaces that one, which is kept as history. Otherwise
+        identical content is not stored twice, and `similar` lists near-duplicates."""
         memory = NewMemory(memory_type, title, content, tags or [], source_role, metadata or {})
-        return await _call(holder, lambda who, s: s.memories.update(who, project_id, id, memory))
+        return await _call(
+            holder,
+            lambda who, s: s.memories.update(
+                who,
+                project_id,
+                id,
+                memory,
+                supersedes,
+                keep_tags=tags is None,
+                keep_metadata=metadata is None,
+            ),
+        )
 
     @server.tool()
     async def delete_memory(id: str, project_id: str | None = None) -> dict[str, Any]:
