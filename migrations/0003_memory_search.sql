@@ -100,3 +100,38 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON memory_terms TO codifier_app, codifier_a
 CREATE POLICY by_project ON memory_terms TO codifier_app
     USING (project_id = codifier_project()) WITH CHECK (project_id = codifier_project());
 CREATE POLICY admin_scope ON memory_terms TO codifier_admin USING (true) WITH CHECK (true);
+
+-- How many memories each project holds, kept by a trigger: the quota check reads one row
+-- instead of counting the project's memories on every write (a count that grows with the
+-- project). The row's lock also makes a project's writers take turns, so the quota holds
+-- exactly under concurrent writes.
+CREATE TABLE project_memory_counts (
+    project_id uuid PRIMARY KEY REFERENCES projects (id) ON DELETE CASCADE,
+    memories bigint NOT NULL DEFAULT 0
+);
+INSERT INTO project_memory_counts (project_id, memories)
+SELECT p.id, (SELECT count(*) FROM memories m WHERE m.project_id = p.id) FROM projects p;
+
+CREATE OR REPLACE FUNCTION codifier_count_memories() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO project_memory_counts AS c (project_id, memories)
+        VALUES (NEW.project_id, 1)
+        ON CONFLICT (project_id) DO UPDATE SET memories = c.memories + 1;
+    ELSE
+        UPDATE project_memory_counts SET memories = memories - 1
+        WHERE project_id = OLD.project_id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER memories_count AFTER INSERT OR DELETE ON memories
+    FOR EACH ROW EXECUTE FUNCTION codifier_count_memories();
+
+ALTER TABLE project_memory_counts ENABLE ROW LEVEL SECURITY;
+GRANT SELECT, INSERT, UPDATE, DELETE ON project_memory_counts TO codifier_app, codifier_admin;
+CREATE POLICY by_project ON project_memory_counts TO codifier_app
+    USING (project_id = codifier_project()) WITH CHECK (project_id = codifier_project());
+CREATE POLICY admin_scope ON project_memory_counts TO codifier_admin
+    USING (true) WITH CHECK (true);

@@ -192,16 +192,11 @@ async def upsert(
         assert result is not None
         await _supersede(conn, provenance.supersedes, result)
         return result, False
-    # Writers of one project's new memories take turns (a lock held to the end of the
-    # transaction), so the count below sees every committed memory and the quota holds
-    # exactly, even under concurrent writes.
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _quota_lock(project_id))
     # A duplicate merges its tags into the stored memory's; the WHERE keeps the merged
     # list within the limit (no row comes back when it would not be). A duplicate keeps
     # its vector unless it has none.
     row = await conn.fetchrow(
-        "WITH existing AS (SELECT count(*) AS n FROM memories WHERE project_id = $1)"
-        " INSERT INTO memories (project_id, type, title, content, tags, source_role, metadata,"
+        "INSERT INTO memories (project_id, type, title, content, tags, source_role, metadata,"
         " content_hash, created_by, updated_by, embedding, embedding_model)"
         " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $10, $10, $11::text::vector, $12)"
         " ON CONFLICT (project_id, content_hash) DO UPDATE SET"
@@ -213,7 +208,7 @@ async def upsert(
         "   THEN EXCLUDED.embedding_model ELSE memories.embedding_model END"
         " WHERE cardinality(ARRAY(SELECT DISTINCT unnest(memories.tags || EXCLUDED.tags)))"
         "  <= $9"
-        f" RETURNING {_COLUMNS}, (xmax = 0) AS created, (SELECT n FROM existing) AS existing",
+        f" RETURNING {_COLUMNS}, (xmax = 0) AS created",
         project_id,
         memory.memory_type,
         memory.title,
@@ -236,10 +231,15 @@ async def upsert(
     result = record(row)
     assert result is not None
     created = bool(result.pop("created"))
-    existing = int(result.pop("existing"))
-    if created and existing >= limits.memories_per_project:
+    # The insert's trigger counted it (migrations/0003), and holds that project's counter
+    # row locked to the end of the transaction: writers of one project take turns here,
+    # so the quota holds exactly under concurrent writes.
+    held = await conn.fetchval(
+        "SELECT memories FROM project_memory_counts WHERE project_id = $1", project_id
+    )
+    if created and int(held) > limits.memories_per_project:
         raise MemoryQuotaReached(
-            f"the project holds {existing:,} memories, the most allowed"
+            f"the project holds {int(held) - 1:,} memories, the most allowed"
             f" ({limits.setting('memories_per_project')}); delete some with delete_memory"
             " or update existing ones by id"
         )
@@ -350,12 +350,6 @@ async def similar(
     where = MemoryFilter(UUID(str(memory["project_id"])), memory["type"])
     nearest = await vector_ranking(conn, embedding.vector, where, embedding.model, most + 1)
     return [id_ for id_, score in nearest if id_ != str(memory["id"]) and score >= threshold][:most]
-
-
-def _quota_lock(project_id: UUID) -> int:
-    """The advisory lock key of a project's memory writes (a signed 64-bit int)."""
-    digest = hashlib.sha256(b"codifier:memories:" + project_id.bytes).digest()
-    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 SearchMode = Literal["hybrid", "text", "semantic"]
