@@ -88,3 +88,44 @@ async def test_brownfield_onboard_packs_and_serves_the_repository(
             "Architectural summary of legacy",
             "Coding rules for legacy",
         }
+
+
+async def test_onboarding_recalls_what_the_team_wrote_in_its_own_words(
+    server: ServerProcess, repo_url: str
+) -> None:
+    """The context step searches by meaning: a note on how the system is split, written
+    before sixty newer notes on other things, still reaches the architecture prompt."""
+    prompts: dict[str, str] = {}
+
+    def architect(step_id: str, prompt: str) -> str:
+        prompts[step_id] = prompt
+        return _architect(step_id, prompt)
+
+    async with http_client(server.url, ADMIN_TOKEN) as client:
+        project = (await call(client, "manage_projects", operation="create", name="split"))[
+            "project"
+        ]["id"]
+        await call(
+            client,
+            "update_memory",
+            project_id=project,
+            memory_type="learning",
+            title="Billing runs as three deployables",
+            content="The billing service ships as an API, a queue worker and a nightly"
+            " scheduler; they share one PostgreSQL schema and talk only through the queue.",
+        )
+        for n in range(60):
+            await call(
+                client,
+                "update_memory",
+                project_id=project,
+                memory_type="document",
+                title=f"Team lunch {n}",
+                content=f"Lunch on day {n} is at the usual place; bring {n % 7} guests.",
+            )
+        run = await call(
+            client, "run_playbook", playbook_id="brownfield-onboard", project_id=project
+        )
+        finished = await drive(client, run, {"repositories": [repo_url]}, llm=architect)
+    assert finished["status"] == "completed", finished
+    assert "Billing runs as three deployables" in prompts["architecture"]
