@@ -18,7 +18,7 @@ from codifier.search import (
     Embedding,
     MemoryFilter,
     StatsCache,
-    reciprocal_rank_fusion,
+    convex_fusion,
     text_ranking,
     vector_literal,
     vector_ranking,
@@ -379,8 +379,8 @@ async def fetch(
     offset: int = 0,
 ) -> Page:
     """Newest first; or with a query, by relevance: `text` (BM25), `semantic` (vector
-    similarity, needs `query_vector`), `hybrid` (both fused by reciprocal rank; text only
-    when there is no vector). Each memory carries `score` (None without a query)."""
+    similarity, needs `query_vector`), `hybrid` (both, their normalised scores combined;
+    text only when there is no vector). Each memory carries `score` (None without a query)."""
     args: list[Any] = []
     condition = where.where(args)
     total = int(await conn.fetchval(f"SELECT count(*) FROM memories m WHERE {condition}", *args))
@@ -408,7 +408,7 @@ async def fetch(
     elif mode == "semantic":
         ranked = nearest
     else:
-        ranked = reciprocal_rank_fusion([[i for i, _ in textual], [i for i, _ in nearest]])
+        ranked = convex_fusion(textual, nearest)
     # A ranking that filled its depth may go on: the next page reads deeper.
     cut = depth < MAX_RANKED and (len(textual) >= depth or len(nearest) >= depth)
     window = ranked[offset : offset + limit]
