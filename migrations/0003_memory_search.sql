@@ -24,6 +24,10 @@ ALTER TABLE memories
     ADD COLUMN tags_key text[] GENERATED ALWAYS AS (codifier_lower_tags(tags)) STORED,
     ADD COLUMN term_length real NOT NULL DEFAULT 0;  -- BM25's document length (weighted)
 
+-- 0001's tsvector (ranked with ts_rank_cd, and needing every word) is replaced by
+-- memory_terms: no reader is left, so writers stop paying for it.
+ALTER TABLE memories DROP COLUMN search;
+
 CREATE INDEX memories_current ON memories (project_id, created_at DESC, id)
     WHERE superseded_by IS NULL;
 CREATE INDEX memories_tags_key ON memories USING gin (tags_key);
