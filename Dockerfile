@@ -46,7 +46,8 @@ ENV PYTHONUNBUFFERED=1 \
     CODIFIER_HOME=/data \
     CODIFIER_HOST=0.0.0.0 \
     PORT=8080 \
-    CODIFIER_ATHENA_PYTHON=/opt/athena-venv/bin/python
+    CODIFIER_ATHENA_PYTHON=/opt/athena-venv/bin/python \
+    ORT_DISABLE_TELEMETRY=1
 
 VOLUME ["/data"]
 USER 10001:10001
