@@ -22,8 +22,11 @@ K1 = 1.2
 B = 0.75
 # Bounds on the work of one query: a lexeme's postings read (best first) and the
 # document frequency counted (beyond it a word is common, and its idf small anyway).
-POSTINGS_PER_LEXEME = 2000
+POSTINGS_PER_LEXEME = 1000
 DF_CAP = 10_000
+# The filters (type, tags, current only) are checked on the best CANDIDATES_PER_RESULT x
+# depth scores first; only when that leaves the page short is every score checked.
+CANDIDATES_PER_RESULT = 4
 STATS_SECONDS = 60.0  # corpus statistics drift slowly: one scan a minute per project
 
 
@@ -61,9 +64,24 @@ async def text_ranking(
     conn: Connection, query: str, where: MemoryFilter, depth: int, stats: CorpusStats
 ) -> list[tuple[str, float]]:
     """(memory id, BM25 score) of the `depth` best memories, best first."""
+    best = await _ranked(conn, query, where, depth, stats, depth * CANDIDATES_PER_RESULT)
+    if len(best) < depth:  # the filters dropped many of the best: look at every score
+        best = await _ranked(conn, query, where, depth, stats, None)
+    return best
+
+
+async def _ranked(
+    conn: Connection,
+    query: str,
+    where: MemoryFilter,
+    depth: int,
+    stats: CorpusStats,
+    candidates: int | None,
+) -> list[tuple[str, float]]:
     args: list[Any] = [query, stats.documents, stats.average_length]
     condition = where.where(args)
     project = "$4"  # where() appends the project first
+    cap = f"LIMIT {int(candidates)}" if candidates is not None else ""
     sql = f"""
 WITH q AS (SELECT DISTINCT lexeme FROM unnest(to_tsvector('english', $1))),
 df AS MATERIALIZED (
@@ -85,7 +103,8 @@ scored AS (
     ) AS score
     FROM postings GROUP BY memory_id
 )
-SELECT s.memory_id::text AS id, s.score FROM scored s JOIN memories m ON m.id = s.memory_id
+SELECT s.memory_id::text AS id, s.score
+FROM (SELECT * FROM scored ORDER BY score DESC {cap}) s JOIN memories m ON m.id = s.memory_id
 WHERE {condition}
 ORDER BY s.score DESC, s.memory_id LIMIT {int(depth)}
 """
