@@ -28,7 +28,11 @@ ALTER TABLE memories
 -- memory_terms: no reader is left, so writers stop paying for it.
 ALTER TABLE memories DROP COLUMN search;
 
+-- Current memories, newest first, and by type: fetch_context's pages and its `total`
+-- (counted from the index alone once autovacuum has set the visibility map).
 CREATE INDEX memories_current ON memories (project_id, created_at DESC, id)
+    WHERE superseded_by IS NULL;
+CREATE INDEX memories_current_type ON memories (project_id, type, created_at DESC, id)
     WHERE superseded_by IS NULL;
 CREATE INDEX memories_tags_key ON memories USING gin (tags_key);
 CREATE INDEX memories_superseded_by ON memories (superseded_by);
