@@ -61,7 +61,9 @@ def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> Non
 def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
-    with running(home) as server:
+    # The watchdog would restart the database within seconds (tests/test_edges_hardening.py
+    # proves it); here it waits, so the outage lasts long enough to be seen.
+    with running(home, extra={"CODIFIER_DB_WATCHDOG_SECONDS": "300"}) as server:
         assert server.health()[0] == 200
         stop_embedded_postgres(home)
         deadline = time.monotonic() + 20
