@@ -324,20 +324,6 @@ async def _update(
     )
 
 
-async def find_by_content(
-    conn: Connection, project_id: UUID, memory_type: str, content: str, model: str
-) -> bool:
-    """Whether this content is stored already with a vector of `model` (no need to embed)."""
-    found = await conn.fetchval(
-        "SELECT 1 FROM memories WHERE project_id = $1 AND content_hash = $2"
-        " AND embedding_model = $3",
-        project_id,
-        content_hash(memory_type, content),
-        model,
-    )
-    return found is not None
-
-
 async def similar(
     conn: Connection,
     memory: dict[str, Any],
