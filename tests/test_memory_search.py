@@ -329,16 +329,15 @@ async def test_the_research_playbook_recalls_findings_in_other_words(
         run = await call(
             client, "run_playbook", playbook_id="research-and-analyze", project_id=project
         )
+        session = run["session_id"]
         after = await call(
             client,
             "advance_step",
-            session_id=run["session_id"],
+            session_id=session,
             step_id="objective",
             input="which segment churns most?",
         )
-        session = run["session_id"]
-        state = after
-        assert state["step"]["id"] == "chosen"
+        assert after["step"]["id"] == "chosen"
         queries = await call(
             client, "advance_step", session_id=session, step_id="chosen", input=["customers"]
         )

@@ -26,12 +26,13 @@ class MemoryTools:
         access: Access,
         limits: Limits | None = None,
         indexer: MemoryIndexer | None = None,
+        stats: StatsCache | None = None,
     ) -> None:
         self.db = db
         self.access = access
         self.limits = limits or Limits.from_env()
         self.indexer = indexer or MemoryIndexer(db, None)
-        self.stats = StatsCache()
+        self.stats = stats or StatsCache()
 
     async def fetch(
         self,

@@ -55,10 +55,11 @@ class RunTools:
         data: DataTools,
         limits: Limits | None = None,
         indexer: MemoryIndexer | None = None,
+        stats: StatsCache | None = None,
     ) -> None:
         self.limits = limits or Limits.from_env()
         self.indexer = indexer or MemoryIndexer(db, None)
-        self.stats = StatsCache()
+        self.stats = stats or StatsCache()
         self.db = db
         self.library = library
         self.catalog = catalog

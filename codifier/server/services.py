@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from codifier.catalog import Entry
 from codifier.embeddings import Embedder
 from codifier.limits import Limits
+from codifier.search import StatsCache
 from codifier.search.indexer import MemoryIndexer
 from codifier.server.access import Access
 from codifier.server.data import DataTools
@@ -36,11 +37,20 @@ class Services:
     def __post_init__(self) -> None:
         self.access = Access(self.db)
         self.indexer = MemoryIndexer(self.db, self.embedder)
+        # One cache of corpus statistics for the tool and the playbook skill alike.
+        self.stats = StatsCache()
         self.projects = ProjectTools(self.db, self.access, self.limits)
-        self.memories = MemoryTools(self.db, self.access, self.limits, self.indexer)
+        self.memories = MemoryTools(self.db, self.access, self.limits, self.indexer, self.stats)
         self.data = DataTools(self.db, self.access, self.sources, self.default_source)
         self.runs = RunTools(
-            self.db, self.library, self.catalog, self.access, self.data, self.limits, self.indexer
+            self.db,
+            self.library,
+            self.catalog,
+            self.access,
+            self.data,
+            self.limits,
+            self.indexer,
+            self.stats,
         )
 
     def start(self) -> None:

@@ -247,9 +247,9 @@ async def upsert(
     return result, created
 
 
-async def supersede_same_title(conn: Connection, memory: dict[str, Any]) -> list[str]:
+async def supersede_same_title(conn: Connection, memory: dict[str, Any]) -> None:
     """Mark the project's other current memories of the same type and title as replaced
-    by `memory` (a playbook re-run rewrites its artifacts); the ids replaced."""
+    by `memory` (a playbook re-run rewrites its artifacts), listed in its `supersedes`."""
     rows = await conn.fetch(
         "UPDATE memories SET superseded_by = $1 WHERE project_id = $2 AND type = $3"
         " AND lower(title) = lower($4) AND id <> $1 AND superseded_by IS NULL RETURNING id",
@@ -260,7 +260,6 @@ async def supersede_same_title(conn: Connection, memory: dict[str, Any]) -> list
     )
     if rows:
         memory["supersedes"] = [str(r["id"]) for r in rows]
-    return [str(r["id"]) for r in rows]
 
 
 async def _supersede(conn: Connection, old: UUID | None, memory: dict[str, Any]) -> None:
