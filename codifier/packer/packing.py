@@ -218,9 +218,19 @@ def _pack_tree(
             # boundary. Invalid bytes become U+FFFD instead of failing the file.
             scan = redact(read.decode("utf-8", errors="replace"))
             secrets += [SecretFinding(path, kind) for kind in scan.kinds]
-            text = render.section(path, scan.text)
+            text, start = render.framed(path, scan.text)
             sections.append(text)
-            files.append(PackedFile(path, len(read), count_tokens(text)))
+            files.append(
+                PackedFile(
+                    path,
+                    len(read),
+                    count_tokens(text),
+                    lines=render.line_count(scan.text),
+                    offset=start,  # within the section, for now: made absolute below
+                    length=len(scan.text),
+                    language=render.language(path),
+                )
+            )
         report(done, total)
     truncated = stop_reason is not None
     if truncated:
@@ -238,6 +248,10 @@ def _pack_tree(
         max_total_bytes=max_total_bytes,
         max_files=max_files if stop_reason == SKIP_OVER_FILES else None,
     )
+    position = len(head)
+    for number, (file, text) in enumerate(zip(files, sections, strict=True)):
+        files[number] = file._replace(offset=position + file.offset)
+        position += len(text)
     return PackResult(
         source=display,
         text=head + "".join(sections),

@@ -45,13 +45,24 @@ def language(path: str) -> str:
 
 def section(path: str, content: str) -> str:
     """One file as it appears in the pack (and as its tokens are counted)."""
+    return framed(path, content)[0]
+
+
+def framed(path: str, content: str) -> tuple[str, int]:
+    """The file's section and the offset of `content` inside it."""
     longest = 0
     if "```" in content:  # a plain substring search first: the regex is 10x slower
         longest = max((len(m) for m in _BACKTICK_FENCE.findall(content)), default=0)
     fence = "`" * max(3, longest + 1)
-    if content and not content.endswith("\n"):
-        content += "\n"
-    return f"## {path}\n\n{fence}{language(path)}\n{content}{fence}\n\n"
+    opening = f"## {path}\n\n{fence}{language(path)}\n"
+    closing = f"{fence}\n\n" if not content or content.endswith("\n") else f"\n{fence}\n\n"
+    return opening + content + closing, len(opening)
+
+
+def line_count(content: str) -> int:
+    """Lines as editors count them for a "\n"-separated file (a final line without its
+    newline counts; an empty file has none)."""
+    return content.count("\n") + (1 if content and not content.endswith("\n") else 0)
 
 
 def header(

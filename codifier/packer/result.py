@@ -15,9 +15,15 @@ class PackBusy(PackError):
 
 
 class PackedFile(NamedTuple):
+    """One packed file and where its content lies in `PackResult.text`."""
+
     path: str  # relative, with "/" separators
     bytes: int  # size on disk
     tokens: int  # o200k_base tokens of the file's section in `PackResult.text`
+    lines: int = 0  # "\n"-separated lines; a last line without "\n" counts, "" has none
+    offset: int = 0  # character offset of the content in `PackResult.text`
+    length: int = 0  # characters of content (the fence's added final newline excluded)
+    language: str = ""  # the fence's language hint, "" when unknown
 
 
 class SkippedFile(NamedTuple):
@@ -64,3 +70,7 @@ class PackResult:
     flagged_secrets: list[SecretFinding]
     commit: str | None  # HEAD when the source is a git work tree with commits
     truncated: bool  # True when max_total_bytes or max_files stopped the pack early
+
+    def content(self, file: PackedFile) -> str:
+        """The file's text as packed (secrets redacted, invalid UTF-8 replaced)."""
+        return self.text[file.offset : file.offset + file.length]
