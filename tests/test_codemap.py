@@ -550,6 +550,13 @@ def test_the_digest_fits_its_budget_on_real_repositories(
         assert digest.text.count("```") % 2 == 0  # every fence closed
 
 
+def test_the_digest_fills_budgets_from_the_smallest_on(jinja2_pack: PackResult) -> None:
+    for budget in range(500, 20_000, 250):  # jinja2 has about 22,000 tokens of material
+        digest = build_digest(jinja2_pack, budget)
+        assert 0.97 * budget <= digest.tokens <= budget, budget
+        assert digest.tokens == count_tokens(digest.text)
+
+
 def test_the_digest_header_readme_manifests_and_outline(jinja2_pack: PackResult) -> None:
     digest = build_digest(jinja2_pack)
     text = digest.text
@@ -591,8 +598,8 @@ def test_a_tiny_repository_gives_a_smaller_complete_digest(tmp_path: Path) -> No
     assert "L1 def add(a: int, b: int) -> int" in digest.text
     assert digest.central == ["tiny.py"]
     assert "(first" not in digest.text  # nothing was cut
-    with pytest.raises(ValueError, match="at least"):
-        build_digest(pack(tmp_path), 100)
+    with pytest.raises(ValueError, match="at least 500"):
+        build_digest(pack(tmp_path), 499)
 
 
 def test_the_digest_costs_a_fraction_of_the_pack(

@@ -40,7 +40,7 @@ from codifier.packer.result import PackedFile, PackResult
 from codifier.packer.tokens import count_tokens
 
 DEFAULT_BUDGET = 8_000
-MIN_BUDGET = 256  # below this there is no room for more than the header
+MIN_BUDGET = 500  # below this the header leaves no room for the sections
 README_SHARE = 0.12
 MANIFEST_SHARE = 0.15
 TREE_SHARE = 0.08
@@ -48,11 +48,12 @@ OUTLINE_FILE_SHARE = 1 / 8  # of the outline section, per file, on the first pas
 MIN_FILL = 0.97
 MAX_MANIFESTS = 12
 _SOURCE_LINES = 5_000  # lines of a README or manifest considered at all
-_FIT_ROUNDS = 8
+_FIT_ROUNDS = 12
 _TREE_CHILDREN = 30  # subfolders named per top-level folder
 _TREE_FILES = 40  # top-level files named
 _OUTLINE_FIRST_LINES = 3  # a file joins the outlines only if this much of it fits
 _AIM = 0.99  # of the budget: the fit stops adjusting once this close
+_NO_ROOM = "(no room in this budget: read_snapshot reads any file)"
 
 # Manifest and configuration file names, in the order they are shown at one depth.
 _MANIFESTS = (
@@ -106,6 +107,7 @@ class _Composer:
         self.readme = self._readme()
         self.manifests = self._manifests()
         self.tree = _tree(self.by_path)
+        self.no_room_cost = count_tokens(_NO_ROOM + "\n\n")
         self.outlines: list[tuple[str, Block]] = []  # built lazily, in rank order
         self._ranked_iter: Iterator[Ranked] = iter(self.ranked)
         self._ranked_done = False
@@ -178,20 +180,31 @@ class _Composer:
     # -- fitting --------------------------------------------------------------------------
 
     def build(self) -> Digest:
+        """Compose for an estimated size, count exactly, adjust: the estimate moves by the
+        miss until it brackets the budget, then by halving the bracket."""
         target = self.budget
         best: tuple[int, str, list[str]] | None = None
+        fits: int | None = None  # the largest estimate whose text fitted
+        overflows: int | None = None  # the smallest estimate whose text did not
         for _ in range(_FIT_ROUNDS):
             lines, central, complete = self._compose(target)
             text = "\n".join(lines).rstrip("\n") + "\n"
             tokens = count_tokens(text)
-            if tokens <= self.budget and (best is None or tokens > best[0]):
-                best = (tokens, text, central)
-            if tokens > self.budget:
-                target -= tokens - self.budget + max(1, self.budget // 400)
-            elif tokens >= _AIM * self.budget or complete:
-                break
+            if tokens <= self.budget:
+                if best is None or tokens > best[0]:
+                    best = (tokens, text, central)
+                if tokens >= _AIM * self.budget or complete:
+                    break
+                fits = target if fits is None else max(fits, target)
+                following = target + self.budget - tokens
             else:
-                target += self.budget - tokens
+                overflows = target if overflows is None else min(overflows, target)
+                following = target - (tokens - self.budget) - max(1, self.budget // 400)
+            if fits is not None and overflows is not None:
+                if overflows - fits <= 1:
+                    break
+                following = (fits + overflows) // 2
+            target = following
         if best is None:
             lines, central, _ = self._compose(target)
             tokens, text = _cut_to(lines, self.budget)
@@ -222,51 +235,56 @@ class _Composer:
         fixed = Lines([*header, *readme_title, *manifest_title, *tree_title, *central_title])
         available = target - fixed.cost(len(fixed))
 
-        readme_share = int(target * README_SHARE)
-        readme_count = self.readme.fit(readme_share) if self.readme else None
-        manifest_counts = _share_out(self.manifests, int(target * MANIFEST_SHARE))
-        tree_count = self.tree.fit(int(target * TREE_SHARE))
+        # Shares of the budget itself, not of the estimate the fit adjusts: what these
+        # sections show stays put while the fit moves the outlines a line at a time.
+        readme_count = self.readme.fit(int(self.budget * README_SHARE)) if self.readme else None
+        manifest_counts = _share_out(self.manifests, int(self.budget * MANIFEST_SHARE))
+        tree_count = self.tree.fit(int(self.budget * TREE_SHARE))
         used = _used(self.readme, readme_count) + _used(self.tree, tree_count)
         used += sum(_used(b, n) for b, n in zip(self.manifests, manifest_counts, strict=True))
+        omitted = (self.readme is not None and readme_count is None) + (tree_count is None)
+        omitted += bool(self.manifests) and all(n is None for n in manifest_counts)
+        used += omitted * self.no_room_cost
 
         rest = available - used
         picks, rest, exhausted = self._fill_outlines(rest)
-        if exhausted and rest > 0:  # earlier sections take what the outlines leave
-            if self.readme is not None:
-                before = _used(self.readme, readme_count)
-                readme_count = self.readme.fit(before + rest)
-                rest -= _used(self.readme, readme_count) - before
-            before = sum(_used(b, n) for b, n in zip(self.manifests, manifest_counts, strict=True))
-            manifest_counts = _share_out(self.manifests, before + max(rest, 0))
-            after = sum(_used(b, n) for b, n in zip(self.manifests, manifest_counts, strict=True))
-            rest -= after - before
-            before = _used(self.tree, tree_count)
-            tree_count = self.tree.fit(before + max(rest, 0))
-            rest -= _used(self.tree, tree_count) - before
+        if rest > 0:  # earlier sections take what the outlines could not use, in order
+            readme_counts = [readme_count]
+            rest = _top_up([self.readme] if self.readme else [], readme_counts, rest)
+            readme_count = readme_counts[0]
+            rest = _top_up(self.manifests, manifest_counts, rest)
+            tree_counts = [tree_count]
+            rest = _top_up([self.tree], tree_counts, rest)
+            tree_count = tree_counts[0]
 
         lines = [*header, *readme_title]
-        if self.readme is not None and readme_count is not None:
-            lines += self.readme.render(readme_count)
-        else:
+        if self.readme is None:
             lines += ["No README at the top level.", ""]
+        elif readme_count is None:
+            lines += [_NO_ROOM, ""]
+        else:
+            lines += self.readme.render(readme_count)
         lines += manifest_title
         shown = [(b, n) for b, n in zip(self.manifests, manifest_counts, strict=True)]
-        if any(n is not None for _, n in shown):
-            for block, count in shown:
-                if count is not None:
-                    lines += block.render(count)
-        else:
+        for block, count in shown:
+            if count is not None:
+                lines += block.render(count)
+        if not self.manifests:
             lines += ["None found.", ""]
+        elif all(n is None for _, n in shown):
+            lines += [_NO_ROOM, ""]
         lines += tree_title
-        if tree_count is not None:
-            lines += self.tree.render(tree_count)
+        lines += self.tree.render(tree_count) if tree_count is not None else [_NO_ROOM, ""]
         lines += central_title
         central: list[str] = []
         for path, block, count in picks:
             lines += block.render(count)
             central.append(path)
         if not picks:
-            lines += ["No code files with a known grammar were found.", ""]
+            lines += [
+                _NO_ROOM if self.ranked else "No code files in a language with a grammar.",
+                "",
+            ]
         complete = (
             exhausted
             and _complete(self.readme, readme_count)
@@ -355,7 +373,23 @@ def _share_out(blocks: list[Block], allowance: int) -> list[int | None]:
         share = left // len(pending)
         for i in pending:
             counts[i] = blocks[i].fit(share)
+            left -= _used(blocks[i], counts[i])
+    _top_up(blocks, counts, left)  # what even shares could not use goes to the first
     return counts
+
+
+def _top_up(blocks: list[Block], counts: list[int | None], allowance: int) -> int:
+    """Give `allowance` to the blocks in order, each showing as many more lines as fit;
+    `counts` is updated. Returns what is left."""
+    for index, block in enumerate(blocks):
+        if allowance <= 0:
+            break
+        before = _used(block, counts[index])
+        more = block.fit(before + allowance)
+        if more is not None and (counts[index] is None or more > (counts[index] or 0)):
+            counts[index] = more
+            allowance -= block.cost(more) - before
+    return allowance
 
 
 def _cut_to(lines: list[str], budget: int) -> tuple[int, str]:
