@@ -727,6 +727,23 @@ def test_imports_resolve_to_files_in_every_language() -> None:
     assert abs(sum(r.score for r in ranked) - 1) < 0.2  # tests hold the rest
 
 
+def test_hostile_files_cannot_make_the_import_scan_slow() -> None:
+    hostile = {
+        "a.py": "x = 1; import os; " * 60_000,  # one 1 MB line full of imports
+        "b.py": "from a import (\n" * 60_000,  # parentheses that never close
+        "c.go": "import (\n" * 100_000,
+        "d.rs": "use crate::{" * 80_000,
+        "e.js": "from '" + "x" * 1_000_000,
+        "f.c": '#include "' * 100_000,
+        "g.rb": 'require "' * 100_000,
+        "h.java": "import " * 150_000,
+    }
+    started = time.perf_counter()
+    for path, text in hostile.items():
+        import_graph({path: text, "x/y.py": ""})
+    assert time.perf_counter() - started < 5  # about 0.1 s; quadratic scans take minutes
+
+
 def test_test_paths_by_convention() -> None:
     tests = ["tests/a.py", "pkg/test_x.py", "x_test.go", "web/a.spec.ts", "web/a.test.jsx",
              "src/__tests__/a.js", "FooTest.java", "spec/a_spec.rb", "test/a_test.rb",

@@ -41,17 +41,21 @@ _JS_EXTENSIONS = (".ts", ".tsx", ".js", ".jsx", ".mjs", ".cjs", ".mts", ".cts", 
 _JS_SCRIPT_EXTENSIONS = (".js", ".jsx", ".mjs", ".cjs")
 _C_EXTENSIONS = (".h", ".hh", ".hpp", ".hxx", ".inl", ".c", ".cc", ".cpp", ".cxx")
 
+# Every repetition is bounded ({0,N}) so that a hostile file cannot make one attempt scan
+# to its end; with _MAX_ATTEMPTS per keyword, a file's scan is linear in its size.
+_MAX_ATTEMPTS = 5_000  # places one keyword is tried in one file
+_GO_ATTEMPTS = 200  # Go imports are declared once, at the top of a file
 # Python: a line starting with `from X import names` or `import names`.
 _PY_IMPORT = re.compile(
-    r"[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]*(\([^)]*\)|[^\n]*)|import[ \t]+([^\n]*))"
+    r"[ \t]*(?:from[ \t]+([.\w]+)[ \t]+import[ \t]*(\([^)]{0,2000}\)|[^\n]*)|import[ \t]+([^\n]*))"
 )
 # JS/TS: the string after from / import / require( / import(.
 _JS_SPECIFIER = re.compile(r"(?:from|import|require)[ \t]*\(?[ \t]*['\"]([^'\"\n]+)['\"]")
-_GO_IMPORT = re.compile(r"import[ \t]*(?:\(([^)]*)\)|(?:[\w.]+[ \t]+)?\"([^\"\n]+)\")")
+_GO_IMPORT = re.compile(r"import[ \t]*(?:\(([^)]{0,8000})\)|(?:[\w.]+[ \t]+)?\"([^\"\n]+)\")")
 _GO_QUOTED = re.compile(r"\"([^\"\n]+)\"")
 _GO_MODULE = re.compile(r"^module[ \t]+\"?([^\s\"]+)", re.MULTILINE)
 _RUST_MOD = re.compile(r"mod[ \t]+(\w+)[ \t]*;")
-_RUST_USE = re.compile(r"use[ \t]+(crate|self|super)::([\w:]*)(\{[^}]*\})?")
+_RUST_USE = re.compile(r"use[ \t]+(crate|self|super)::([\w:]{0,500})(\{[^}]{0,2000}\})?")
 _JAVA_IMPORT = re.compile(r"[ \t]*import[ \t]+(?:static[ \t]+)?([\w.]+)(\.\*)?[ \t]*;")
 _C_INCLUDE = re.compile(r"[ \t]*#[ \t]*include[ \t]*([\"<])([^\">\n]+)[\">]")
 _RUBY_REQUIRE = re.compile(r"(require_relative|require)[ \t(]*['\"]([^'\"\n]+)['\"]")
@@ -94,28 +98,31 @@ def import_graph(texts: Mapping[str, str]) -> ImportGraph:
     return ImportGraph(code, imports, external)
 
 
-def _line_starts(text: str, keyword: str) -> Iterator[int]:
-    """Starts of the lines holding `keyword`, each once."""
+def _line_starts(text: str, keyword: str, limit: int = _MAX_ATTEMPTS) -> Iterator[int]:
+    """Starts of the lines holding `keyword`, each once (at most `limit` hits)."""
     find = text.find
     rfind = text.rfind
     position = 0
+    start = 0  # of the line holding the previous hit
     last = -1
-    while True:
+    for _ in range(limit):
         index = find(keyword, position)
         if index < 0:
             return
+        newline = rfind("\n", position, index)  # only since the previous hit: linear
+        if newline >= 0:
+            start = newline + 1
         position = index + len(keyword)
-        start = rfind("\n", 0, index) + 1
         if start != last:
             last = start
             yield start
 
 
 def _word_starts(text: str, keyword: str) -> Iterator[int]:
-    """Offsets where `keyword` starts a word."""
+    """Offsets where `keyword` starts a word (at most _MAX_ATTEMPTS)."""
     find = text.find
     position = 0
-    while True:
+    for _ in range(_MAX_ATTEMPTS):
         index = find(keyword, position)
         if index < 0:
             return
@@ -307,7 +314,7 @@ class _Layout:
 
     def _scan_go(self, text: str, found: set[str], outside: set[str]) -> None:
         match_at = _GO_IMPORT.match
-        for start in _line_starts(text, "import"):
+        for start in _line_starts(text, "import", _GO_ATTEMPTS):
             match = match_at(text, start)
             if match is None:
                 continue
