@@ -14,10 +14,12 @@ Sections, in order:
    used. On a first pass a file gets at most an eighth of this section, so the map is
    broad; what is left then goes to the files that were cut, in rank order.
 
-Budget unused by sections 2-4 flows to the outlines; when the outlines run out (every
-ranked file shown whole), sections 2-4 take more. The text's o200k_base token count is
-never over the budget and, when the repository has enough material, at least 97% of
-it; a small repository gives a smaller digest.
+Budget unused by sections 2-4 flows to the outlines; what the outlines cannot use (every
+ranked file shown whole, or the next outline line too long for what is left) goes back
+to sections 2-4, in order. The text's o200k_base token count is never over the budget
+and, when the repository has enough material, at least 97% of it (measured: 98-100% for
+any budget from 500 to 64,000 on Django and Jinja2); a small repository gives a smaller
+digest with nothing cut.
 
 Cost: token counts are taken line by line, once, only for lines that may be shown; the
 assembled text is then counted exactly a few times while the fit is adjusted. Only the
