@@ -10,6 +10,8 @@ from dsl.types import (
     INT,
     NULL,
     NUMBER,
+    REPOSITORY,
+    REPOSITORY_PATTERN,
     STRING,
     TEXT,
     URL,
@@ -53,6 +55,12 @@ def mismatch(value: Any, expected: Type, where: str = "value") -> str | None:
         if not isinstance(value, str):
             return f"{where} must be a URL, found {_kind(value)}"
         return None if URL_PATTERN.match(value) else f"{where} is not an http(s):// or git@ URL"
+    elif expected == REPOSITORY:
+        if not isinstance(value, str):
+            return f"{where} must be a repository, found {_kind(value)}"
+        if REPOSITORY_PATTERN.match(value):
+            return None
+        return f"{where} is not an http(s):// or git@ URL, nor an absolute path on the server"
     elif expected == INT:
         ok = isinstance(value, int) and not isinstance(value, bool)
     elif expected == NUMBER:
@@ -95,6 +103,8 @@ def json_schema(expected: Type) -> dict[str, Any]:
         return schema
     if expected == URL:
         return {"type": "string", "pattern": URL_PATTERN.pattern}
+    if expected == REPOSITORY:
+        return {"type": "string", "pattern": REPOSITORY_PATTERN.pattern}
     if expected == INT:
         return {"type": "integer"}
     if expected == NUMBER:

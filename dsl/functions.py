@@ -27,7 +27,7 @@ from dsl.types import (
     strip_optional,
 )
 
-_STRINGY = (STRING, Prim("text"), Prim("url"))
+_STRINGY = (STRING, Prim("text"), Prim("url"), Prim("repository"))
 
 
 class EvalError(Exception):

@@ -70,15 +70,20 @@ INT = Prim("int")
 NUMBER = Prim("number")
 BOOL = Prim("bool")
 URL = Prim("url")
+# A repository to pack: a `url`, or an absolute path of a folder on the server (which the
+# server packs only under CODIFIER_PACK_ROOTS; the language cannot know the roots).
+REPOSITORY = Prim("repository")
 ANY = Prim("any")
 NULL = Prim("null")  # the type of the literal `null`; never written by authors
 
 # What `url` accepts: http(s) URLs and scp-like git remotes.
 URL_PATTERN = re.compile(r"^(https?://[^\s/$.?#][^\s]*|git@[^\s:]+:[^\s]+)$")
+# What `repository` accepts: a `url`, or an absolute path on one line.
+REPOSITORY_PATTERN = re.compile(r"^(https?://[^\s/$.?#][^\s]*|git@[^\s:]+:[^\s]+|/[^\x00\r\n]*)$")
 
-PRIMITIVES = {t.name: t for t in (STRING, TEXT, INT, NUMBER, BOOL, URL, ANY)}
-INTERPOLATABLE = {STRING, TEXT, URL, INT, NUMBER, BOOL, ANY}
-_STRINGY = {STRING, TEXT, URL}
+PRIMITIVES = {t.name: t for t in (STRING, TEXT, INT, NUMBER, BOOL, URL, REPOSITORY, ANY)}
+INTERPOLATABLE = {STRING, TEXT, URL, REPOSITORY, INT, NUMBER, BOOL, ANY}
+_STRINGY = {STRING, TEXT, URL, REPOSITORY}
 
 
 class Fit(Enum):
@@ -92,9 +97,11 @@ def _prim_fits(src: Prim, dst: Prim) -> bool:
         return True
     if dst == NUMBER and src == INT:
         return True
-    if dst == STRING and src in (URL, TEXT):
+    if dst == STRING and src in (URL, TEXT, REPOSITORY):
         return True
-    return dst == TEXT and src in (STRING, URL)
+    if dst == REPOSITORY and src == URL:
+        return True
+    return dst == TEXT and src in (STRING, URL, REPOSITORY)
 
 
 def fits(src: Type, dst: Type) -> Fit:

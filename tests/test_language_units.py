@@ -101,6 +101,20 @@ def test_assignability() -> None:
     assert join(URL, TEXT) == STRING
 
 
+def test_a_repository_is_a_url_or_an_absolute_path() -> None:
+    from dsl.conform import json_schema, mismatch
+    from dsl.types import REPOSITORY
+
+    assert fits(URL, REPOSITORY) is Fit.YES
+    assert fits(REPOSITORY, STRING) is Fit.YES
+    assert fits(STRING, REPOSITORY) is Fit.NO
+    for good in ("https://github.com/acme/app", "git@github.com:acme/app.git", "/srv/code/app"):
+        assert mismatch(good, REPOSITORY) is None, good
+    for bad in ("not a url", "relative/path", "/a\nb", 7):
+        assert mismatch(bad, REPOSITORY) is not None, bad
+    assert json_schema(ListT(REPOSITORY))["items"]["pattern"].startswith("^(https?://")
+
+
 def test_records_fit_by_declared_fields(library: Library) -> None:
     column = library.records["Column"]
     schema = library.records["TableSchema"]

@@ -18,6 +18,8 @@ from dsl.types import (
     INTERPOLATABLE,
     NULL,
     NUMBER,
+    REPOSITORY,
+    REPOSITORY_PATTERN,
     STRING,
     TEXT,
     URL,
@@ -170,7 +172,9 @@ class ExprChecker:
         actual = _literal_type(node.value)
         if isinstance(node.value, str) and expected is not None:
             wanted = strip_optional(expected)
-            if wanted == URL:
+            if wanted == REPOSITORY and REPOSITORY_PATTERN.match(node.value):
+                actual = REPOSITORY
+            elif wanted == URL:
                 if URL_PATTERN.match(node.value):
                     actual = URL
                 else:
@@ -455,7 +459,7 @@ class ExprChecker:
                 self.warn_null(self.span(side), f"the operand of '{node.op}'")
         a, b = strip_optional(left), strip_optional(right)
         numeric = a in _COMPARABLE_ORDER and b in _COMPARABLE_ORDER
-        textual = a in (STRING, TEXT, URL) and b in (STRING, TEXT, URL)
+        textual = a in (STRING, TEXT, URL, REPOSITORY) and b in (STRING, TEXT, URL, REPOSITORY)
         if not (numeric or textual or ANY in (a, b)):
             self.reporter.report(
                 "X209",

@@ -17,6 +17,8 @@ from dsl.syntax import DataQuery, Generate, Remember, SkillInvoke, Store
 from dsl.templates import TemplateSig, read_signature
 from dsl.types import (
     ANY,
+    REPOSITORY,
+    REPOSITORY_PATTERN,
     STRING,
     TEXT,
     URL,
@@ -141,6 +143,12 @@ def _literal_choices(ctx: StepContext, node: YSeq, element: Type) -> Value:
         if scalar is not None and isinstance(scalar.value, str) and strip_optional(element) == URL:
             if not URL_PATTERN.match(scalar.value):
                 wrong.append((item, f"choice '{scalar.value}' is not a URL", None))
+            continue
+        repository = strip_optional(element) == REPOSITORY
+        if scalar is not None and isinstance(scalar.value, str) and repository:
+            if not REPOSITORY_PATTERN.match(scalar.value):
+                shown = f"choice '{scalar.value}'"
+                wrong.append((item, f"{shown} is neither a URL nor an absolute path", None))
             continue
         if fits(item_type, element) is Fit.NO:
             hint = None
