@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from typing import Any
 from uuid import UUID
 
-from codifier import snapshots
 from codifier.limits import DEFAULT_LIMITS, Limits
 from codifier.search import MemoryFilter, StatsCache
 from codifier.search.indexer import MemoryIndexer
 from codifier.search.recall import search_memories
+from codifier.snapshots.service import SnapshotService
 from codifier.store import memories
 from codifier.store.database import Database, Scope
 from codifier.store.memories import NewMemory, Provenance
@@ -38,6 +38,7 @@ class RunContext:
     indexer: MemoryIndexer | None = None  # None: memories are ranked by text only
     stats: StatsCache = field(default_factory=StatsCache)
     author: str = "unknown"  # who started the run (provenance of what a skill writes)
+    snapshots: SnapshotService | None = None  # None: a service of its own (no cache kept)
 
 
 SkillImpl = Callable[..., Awaitable[Any]]
@@ -89,9 +90,8 @@ async def pack_repo(
     include: list[str] | None = None,
     exclude: list[str] | None = None,
 ) -> dict[str, Any]:
-    return await snapshots.pack_and_store(
-        run.db, run.project_id, url, version_label, include, exclude
-    )
+    service = run.snapshots or SnapshotService(run.db)
+    return await service.pack(run.project_id, url, version_label, include, exclude)
 
 
 async def pack_repos(

@@ -127,11 +127,17 @@ def running(
         server.stop()
 
 
-def http_client(url: str, token: str | None, mode: str = "auto") -> Client:
+def http_client(
+    url: str, token: str | None, mode: str = "auto", timeout: float | None = None
+) -> Client:
+    """`timeout`: seconds to wait for a response (httpx's default of 5 when None)."""
     headers = {"Authorization": f"Bearer {token}"} if token else {}
-    transport = streamable_http_client(
-        f"{url}/mcp", http_client=httpx2.AsyncClient(headers=headers)
+    client = (
+        httpx2.AsyncClient(headers=headers)
+        if timeout is None
+        else httpx2.AsyncClient(headers=headers, timeout=timeout)
     )
+    transport = streamable_http_client(f"{url}/mcp", http_client=client)
     return Client(transport, mode=mode)
 
 

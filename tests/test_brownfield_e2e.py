@@ -38,8 +38,13 @@ def repo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 def _architect(step_id: str, prompt: str) -> str:
-    assert "codifier://snapshots/" in prompt
-    return f"# {step_id}\n\nWritten after reading the snapshot resource.\n"
+    # The code's shape is in the prompt itself (a model that cannot read resources sees
+    # it), with the tools to read and search the rest.
+    assert '<digest snapshot="' in prompt
+    assert "## What the project is" in prompt or "## Central modules" in prompt
+    assert "read_snapshot" in prompt
+    assert "search_snapshot" in prompt
+    return f"# {step_id}\n\nWritten from the digest and the snapshot's files.\n"
 
 
 async def test_brownfield_onboard_packs_and_serves_the_repository(

@@ -3,7 +3,8 @@ with the same interpreter as the server.
 
 Answers are read a line at a time (JSON for numbers, booleans and lists; a list may also
 be written comma-separated). For a generate step the prompt is written to a file and the
-artifact is read from a file you name, or from $EDITOR when you give none.
+artifact is read from a file you name, or from $EDITOR when you give none. The digest of
+each snapshot the run packs is written beside the prompts (`digest-<name>-v<N>.md`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -108,6 +110,8 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         raise UsageError(f"--workdir {workdir}: {error.strerror}") from None
     try:
         project = await _ensure_project(services, args.project)
+        digests = _Digests(services, project, workdir, out)
+        await digests.note_existing()
         result = await services.runs.start(ADMIN_PRINCIPAL, args.playbook, project, None, inputs)
         while result["status"] in ("awaiting_input", "awaiting_generation"):
             step = result["step"]
@@ -130,6 +134,7 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
                     else _parse_answer(text, result["expects"])
                 )
             else:
+                await digests.write_new()
                 prompt_file = workdir / f"{step['id']}.prompt.md"
                 prompt_file.write_text(result["generate_request"]["prompt"], encoding="utf-8")
                 answer = _read_artifact(prompt_file, stdin, out)
@@ -150,6 +155,37 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     finally:
         await services.close()
         await db.close()
+
+
+class _Digests:
+    """The digests of the snapshots this run packs, each written beside the prompt files
+    (the prompts include them too): a model or a person can open them on their own."""
+
+    def __init__(self, services: Services, project: str, workdir: Path, out: TextIO) -> None:
+        self.services = services
+        self.project = project
+        self.workdir = workdir
+        self.out = out
+        self.seen: set[str] = set()
+
+    async def _snapshots(self) -> list[dict[str, Any]]:
+        listing = await self.services.code.listing(ADMIN_PRINCIPAL, self.project, None, 100, 0)
+        snapshots: list[dict[str, Any]] = listing["snapshots"]
+        return snapshots
+
+    async def note_existing(self) -> None:
+        self.seen = {snap["snapshot_id"] for snap in await self._snapshots()}
+
+    async def write_new(self) -> None:
+        for snap in reversed(await self._snapshots()):
+            if snap["snapshot_id"] in self.seen:
+                continue
+            self.seen.add(snap["snapshot_id"])
+            text = await self.services.code.digest(ADMIN_PRINCIPAL, snap["snapshot_id"])
+            name = re.sub(r"[^A-Za-z0-9._-]+", "-", snap["url"].rstrip("/").rsplit("/", 1)[-1])
+            path = self.workdir / f"digest-{name.strip('-.') or 'repository'}-v{snap['version']}.md"
+            path.write_text(text, encoding="utf-8")
+            self.out.write(f"  digest of {snap['url']} (v{snap['version']}) written to {path}\n")
 
 
 def run(args: argparse.Namespace) -> int:

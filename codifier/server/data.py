@@ -10,6 +10,7 @@ from codifier import snapshots
 from codifier.server.access import Access, parse_id
 from codifier.server.errors import CallError, invalid, not_found
 from codifier.server.principal import Principal
+from codifier.snapshots.service import SnapshotService
 from codifier.sources.base import DataSource, QueryProblem, SourceError
 from codifier.sources.names import DEFAULT_SOURCE
 from codifier.sources.query_settings import QuerySettings
@@ -28,8 +29,10 @@ class DataTools:
         sources: dict[str, DataSource],
         default: str = DEFAULT_SOURCE,
         settings: QuerySettings | None = None,
+        snapshots: SnapshotService | None = None,
     ) -> None:
         self.db = db
+        self.snapshots = snapshots or SnapshotService(db)
         self.access = access
         self.sources = sources
         self.default = default
@@ -134,6 +137,7 @@ class DataTools:
         include: list[str] | None,
         exclude: list[str] | None,
         on_progress: Callable[[int, int], None] | None = None,
+        digest_tokens: int | None = None,
     ) -> dict[str, Any]:
         if version_label is not None and len(version_label) > MAX_LABEL_CHARS:
             raise invalid(
@@ -143,8 +147,8 @@ class DataTools:
         async with self.access.in_project(who, project_id) as (found, _):
             project = UUID(found["id"])
         try:
-            snapshot = await snapshots.pack_and_store(
-                self.db, project, url, version_label, include, exclude, on_progress
+            snapshot = await self.snapshots.pack(
+                project, url, version_label, include, exclude, on_progress, digest_tokens
             )
         except snapshots.SnapshotError as error:
             # invalid, quota (the project's stored snapshots), unavailable (packers busy)
@@ -157,6 +161,10 @@ class DataTools:
             "top_files": snapshot["top_files"],
             "flagged_secrets": snapshot["flagged_secrets"],
             "resource_uri": snapshot["resource_uri"],
+            "digest_uri": snapshot["digest_uri"],
+            "languages": snapshot["languages"],
+            "test_frameworks": snapshot["test_frameworks"],
+            "digest": snapshot["digest"],
         }
 
     async def snapshot_page(self, who: Principal, snapshot_id: str, number: int) -> str:

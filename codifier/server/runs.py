@@ -308,7 +308,14 @@ class RunTools:
         if isinstance(effect, InvokeSkill):
             implementation = IMPLEMENTATIONS[effect.skill]
             run = RunContext(
-                self.db, project, role, self.limits, self.indexer, self.stats, who.name
+                self.db,
+                project,
+                role,
+                self.limits,
+                self.indexer,
+                self.stats,
+                who.name,
+                self.data.snapshots,
             )
             return await implementation(run, **effect.args)
         return await self.data.query(

@@ -14,10 +14,12 @@ from codifier.limits import Limits
 from codifier.search import StatsCache
 from codifier.search.indexer import MemoryIndexer
 from codifier.server.access import Access
+from codifier.server.code import CodeTools
 from codifier.server.data import DataTools
 from codifier.server.memories import MemoryTools
 from codifier.server.projects import ProjectTools
 from codifier.server.runs import RunTools
+from codifier.snapshots.service import SnapshotService
 from codifier.sources.base import DataSource
 from codifier.sources.names import DEFAULT_SOURCE
 from codifier.store.database import Database
@@ -41,7 +43,11 @@ class Services:
         self.stats = StatsCache()
         self.projects = ProjectTools(self.db, self.access, self.limits)
         self.memories = MemoryTools(self.db, self.access, self.limits, self.indexer, self.stats)
-        self.data = DataTools(self.db, self.access, self.sources, self.default_source)
+        self.snapshots = SnapshotService(self.db, self.embedder)
+        self.data = DataTools(
+            self.db, self.access, self.sources, self.default_source, snapshots=self.snapshots
+        )
+        self.code = CodeTools(self.access, self.snapshots)
         self.runs = RunTools(
             self.db,
             self.library,
@@ -55,8 +61,11 @@ class Services:
 
     def start(self) -> None:
         """Background work of a running server: memories that lack a vector of the current
-        model (older rows, a new model, a failed provider) are embedded."""
+        model (older rows, a new model, a failed provider) are embedded, and so are the
+        code chunks of snapshots a restart interrupted."""
         self.indexer.kick()
+        self.snapshots.start()
 
     async def close(self) -> None:
-        await self.indexer.stop()
+        await self.snapshots.stop()
+        await self.indexer.stop()  # closes the embedder both share

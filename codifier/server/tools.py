@@ -258,16 +258,85 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         version_label: str | None = None,
         include: list[str] | None = None,
         exclude: list[str] | None = None,
+        digest_tokens: int | None = None,
     ) -> dict[str, Any]:
         """Pack a repository (a URL; or a local path under CODIFIER_PACK_ROOTS) into a new
-        snapshot version. The text is not returned: read it as the resource_uri, in pages."""
+        snapshot version. Returns the snapshot's `digest`: a token-budgeted overview (the
+        README's head, manifests, the tree, outlines of the most central modules;
+        `digest_tokens`, 8,000 by default). The full text is not returned: read files
+        exactly with read_snapshot, find code with search_snapshot."""
         progress = _Progress(ctx)
         return await _call(
             holder,
             lambda who, s: s.data.pack_repo(
-                who, url, project_id, version_label, include, exclude, progress.from_thread
+                who,
+                url,
+                project_id,
+                version_label,
+                include,
+                exclude,
+                progress.from_thread,
+                digest_tokens,
             ),
         )
+
+    @server.tool()
+    async def read_snapshot(
+        snapshot_id: str,
+        path: str | None = None,
+        start_line: int | None = None,
+        end_line: int | None = None,
+        offset: int = 0,
+        limit: int = 200,
+    ) -> dict[str, Any]:
+        """Without `path`: the snapshot's file index (path, language, lines, tokens), paged
+        with `offset`/`limit` (at most 1,000). With `path`: that file's exact text, or lines
+        `start_line`..`end_line` (1-based, inclusive), at most 2,000 lines or 100 KB a
+        call; `next_start_line` says where to continue."""
+        return await _call(
+            holder,
+            lambda who, s: s.code.read(who, snapshot_id, path, start_line, end_line, offset, limit),
+        )
+
+    @server.tool()
+    async def search_snapshot(
+        snapshot_id: str,
+        query: str,
+        mode: Literal["literal", "regex", "semantic"] = "literal",
+        path: str | None = None,
+        limit: int = 50,
+    ) -> dict[str, Any]:
+        """Search a snapshot's files. `literal`: an exact, case-sensitive substring;
+        `regex`: an RE2 regular expression (linear time; multi-line: ^ and $ match at line
+        ends; (?i) for case-insensitive); `semantic`: code chunks closest in meaning to a
+        question. `path` is a glob (`*.py`, `src/**/*.ts`). Hits are {path, line, text}
+        with exact 1-based line numbers, at most `limit` (<= 100); `truncated` says more
+        matched."""
+        return await _call(
+            holder, lambda who, s: s.code.search(who, snapshot_id, query, mode, path, limit)
+        )
+
+    @server.tool()
+    async def list_snapshots(
+        project_id: str | None = None,
+        url: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """The project's packed snapshots, newest first, with their ids, versions, languages
+        and how much of their code is embedded for semantic search."""
+        return await _call(
+            holder, lambda who, s: s.code.listing(who, project_id, url, limit, offset)
+        )
+
+    @server.resource(
+        "codifier://snapshots/{snapshot_id}/digest",
+        name="snapshot digest",
+        description="A snapshot's digest: README head, manifests, tree, central outlines.",
+        mime_type="text/markdown",
+    )
+    async def snapshot_digest(snapshot_id: str) -> str:
+        return await _read(holder, lambda who, s: s.code.digest(who, snapshot_id))
 
     @server.resource(
         "codifier://snapshots/{snapshot_id}",

@@ -19,36 +19,24 @@ from uuid import UUID
 
 import anyio
 
+from codifier.codemap.digest import Digest, build_digest
 from codifier.packer import PackError, PackResult, pack
 from codifier.packer.clone import parse_remote
 from codifier.packer.render import tree
 from codifier.packer.result import PackBusy
 from codifier.packer.settings import PackSettings, SettingsError
-from codifier.store import repositories
+from codifier.snapshots.errors import (
+    RESOURCE_PREFIX,
+    PackersBusy,
+    QuotaExceeded,
+    SnapshotError,
+)
+from codifier.snapshots.texts import FileSpan, SnapshotText, layout
+from codifier.store import repositories, snapshot_files
 from codifier.store.database import Database, Scope
+from codifier.store.snapshot_files import IndexedFile
 
-RESOURCE_PREFIX = "codifier://snapshots/"
-PAGE_CHARS = 100_000  # one resource page: big enough to be useful, small enough to read
 TREE_LINES = 400
-
-
-class SnapshotError(RuntimeError):
-    """A pack could not be made; the message is one line, safe to show. `code` is the
-    error code a client sees: `[invalid]` unless a subclass says otherwise."""
-
-    code = "invalid"
-
-
-class QuotaExceeded(SnapshotError):
-    """The project's stored snapshots would pass CODIFIER_PROJECT_SNAPSHOT_BYTES."""
-
-    code = "quota"
-
-
-class PackersBusy(SnapshotError):
-    """Every pack slot of the server (CODIFIER_PACK_CONCURRENCY) is in use."""
-
-    code = "unavailable"
 
 
 def _is_remote(source: str) -> bool:
@@ -80,6 +68,7 @@ def _local_source(source: str, settings: PackSettings) -> Path:
 def snapshot_record(row: dict[str, Any]) -> dict[str, Any]:
     """A stored snapshot as the stdlib's Snapshot record."""
     summary = row["summary"]
+    facts = row.get("code_facts") or {}
     return {
         "id": row["id"],
         "url": row["url"],
@@ -92,7 +81,33 @@ def snapshot_record(row: dict[str, Any]) -> dict[str, Any]:
         "tree": summary.get("tree", ""),
         "top_files": summary.get("top_files", []),
         "flagged_secrets": summary.get("flagged_secrets", []),
+        "digest": row.get("digest") or "",
+        "digest_uri": f"{RESOURCE_PREFIX}{row['id']}/digest",
+        "languages": [str(x) for x in facts.get("languages", [])],
+        "test_frameworks": [str(x) for x in facts.get("test_frameworks", [])],
     }
+
+
+def code_facts(digest: Digest) -> dict[str, Any]:
+    """What the digest found, kept beside it: for templates, tools and the embedder."""
+    return {
+        "languages": [name for name, _, _ in digest.languages],
+        "test_frameworks": list(digest.test_frameworks),
+        "central": list(digest.central),
+        "digest_tokens": digest.tokens,
+    }
+
+
+def index_rows(result: PackResult) -> list[IndexedFile]:
+    return [
+        IndexedFile(f.path, f.language, f.lines, f.tokens, f.bytes, f.offset, f.length)
+        for f in result.files
+    ]
+
+
+def text_layout(result: PackResult) -> SnapshotText:
+    spans = [FileSpan(f.path, f.language, f.offset, f.length) for f in result.files]
+    return layout(result.text, spans)
 
 
 def _summary(result: PackResult) -> dict[str, Any]:
@@ -116,7 +131,14 @@ async def pack_and_store(
     include: list[str] | None,
     exclude: list[str] | None,
     on_progress: Callable[[int, int], None] | None = None,
+    *,
+    digest_tokens: int = 8000,
+    semantic: bool = False,
+    keep_text: Callable[[UUID, SnapshotText], None] | None = None,
 ) -> dict[str, Any]:
+    """Pack `source`, then store the snapshot with its file index and digest in one
+    transaction. `semantic` marks it for the background chunk embedder; `keep_text`
+    receives the laid-out text (the read and search cache) once it is stored."""
     try:
         settings = PackSettings.from_env()
     except SettingsError as error:
@@ -126,7 +148,7 @@ async def pack_and_store(
     _check_quota(used, 0, settings)  # already full: refuse before cloning anything
     cancel = threading.Event()
 
-    def work() -> tuple[PackResult, dict[str, Any], int]:
+    def work() -> tuple[PackResult, dict[str, Any], int, Digest, SnapshotText]:
         target: str | Path = source if _is_remote(source) else _local_source(source, settings)
         result = pack(
             target,
@@ -136,12 +158,16 @@ async def pack_and_store(
             settings=settings,
             cancel=cancel,
         )
-        return result, _summary(result), len(result.text.encode())
+        digest = build_digest(result, digest_tokens)
+        text = text_layout(result)
+        return result, _summary(result), len(result.text.encode()), digest, text
 
     try:
         # Abandoned on cancellation (the client went away): `cancel` then stops the
         # worker at its next check and kills its git, instead of cloning on unseen.
-        result, summary, size = await anyio.to_thread.run_sync(work, abandon_on_cancel=True)
+        result, summary, size, digest, text = await anyio.to_thread.run_sync(
+            work, abandon_on_cancel=True
+        )
     except PackBusy as error:
         raise PackersBusy(str(error)) from None
     except PackError as error:
@@ -161,7 +187,13 @@ async def pack_and_store(
             file_count=result.file_count,
             token_count=result.token_count,
             summary=summary,
+            digest=digest.text,
+            code_facts=code_facts(digest),
+            semantic={"status": "pending" if semantic else "off"},
         )
+        await snapshot_files.insert(conn, row["id"], project_id, index_rows(result))
+    if keep_text is not None:
+        keep_text(UUID(row["id"]), text)
     return snapshot_record(row)
 
 

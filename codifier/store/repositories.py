@@ -13,7 +13,8 @@ from codifier.store.database import Connection, record
 _SNAPSHOT_LOCKS = 0x534E4150  # "SNAP"
 
 _COLUMNS = (
-    "id, project_id, url, version, label, commit, file_count, token_count, summary, created_at"
+    "id, project_id, url, version, label, commit, file_count, token_count, summary, created_at,"
+    " digest, code_facts, semantic"
 )
 
 
@@ -28,14 +29,17 @@ async def create(
     file_count: int,
     token_count: int,
     summary: dict[str, Any],
+    digest: str = "",
+    code_facts: dict[str, Any] | None = None,
+    semantic: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Store a new version; a concurrent pack of the same URL just takes the next one."""
     for _ in range(5):
         try:
             row = await conn.fetchrow(
                 "INSERT INTO repositories (project_id, url, version, label, commit, content,"
-                " file_count, token_count, summary) SELECT $1, $2,"
-                " coalesce(max(version), 0) + 1, $3, $4, $5, $6, $7, $8"
+                " file_count, token_count, summary, digest, code_facts, semantic) SELECT $1, $2,"
+                " coalesce(max(version), 0) + 1, $3, $4, $5, $6, $7, $8, $9, $10, $11"
                 " FROM repositories WHERE project_id = $1 AND url = $2"
                 f" RETURNING {_COLUMNS}",
                 project_id,
@@ -46,6 +50,9 @@ async def create(
                 file_count,
                 token_count,
                 summary,
+                digest,
+                code_facts or {},
+                semantic or {"status": "none"},
             )
         except asyncpg.UniqueViolationError:
             continue
@@ -95,3 +102,34 @@ async def page(
         return None
     pages = max(1, -(-int(row["total"]) // size))
     return str(row["text"]), pages
+
+
+async def content(conn: Connection, snapshot_id: UUID) -> str | None:
+    """The whole packed text (tens of MB at most: callers cache it)."""
+    value = await conn.fetchval("SELECT content FROM repositories WHERE id = $1", snapshot_id)
+    return None if value is None else str(value)
+
+
+async def listing(
+    conn: Connection, project_id: UUID | None, url: str | None, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Snapshots newest first (of one project, or every visible one), and their count."""
+    where = ["($1::uuid IS NULL OR project_id = $1)", "($2::text IS NULL OR url = $2)"]
+    clause = " AND ".join(where)
+    rows = await conn.fetch(
+        "SELECT id, project_id, url, version, label, commit, file_count, token_count,"
+        " created_at, semantic, code_facts FROM repositories"
+        f" WHERE {clause} ORDER BY created_at DESC, id LIMIT $3 OFFSET $4",
+        project_id,
+        url,
+        limit,
+        offset,
+    )
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM repositories WHERE {clause}", project_id, url
+    )
+    return [r for row in rows if (r := record(row)) is not None], int(total)
+
+
+async def set_semantic(conn: Connection, snapshot_id: UUID, semantic: dict[str, Any]) -> None:
+    await conn.execute("UPDATE repositories SET semantic = $2 WHERE id = $1", snapshot_id, semantic)
