@@ -635,7 +635,7 @@ def real_report(
     if indexed is None:
         print("   index: not available yet")
     else:
-        print(f"   index_rows + text_layout{'':<13} {indexed:>8.2f}"
+        print(f"   index_rows + text_layout{'':<11} {indexed:>8.2f}"
               "   (its rows' one INSERT is timed in b only)")  # fmt: skip
     embedding = ", ".join(f"{s:.1f}" for s in steps.times["embedding"])
     print(f"   background embedding after pack_repo, per round (not judged): {embedding} s")
