@@ -58,6 +58,37 @@ def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> Non
     assert "Traceback" not in result.stderr
 
 
+def test_codifier_run_writes_each_packed_repositorys_digest_beside_the_prompts(
+    tmp_path: Path,
+) -> None:
+    from tests.real_repos import JINJA2, cache_dir, repository
+
+    source = repository(JINJA2)
+    artifacts = []
+    for name in ("rules", "evals", "requirements", "roadmap"):
+        artifacts.append(tmp_path / f"{name}.md")
+        artifacts[-1].write_text(f"# {name} written by hand\n")
+    script = "\n".join(["", "A template engine.", "none", f'["{source}"]', *map(str, artifacts)])
+    env = {
+        **server_env(tmp_path / "home", None),
+        "CODIFIER_PACK_ROOTS": str(cache_dir()),
+        "CODIFIER_SNAPSHOT_EMBED_CHUNKS": "0",
+    }
+    prompts = tmp_path / "prompts"
+    result = subprocess.run(
+        [sys.executable, "-m", "codifier.cli.main", "run", "initialize-project",
+         "--project", "local-folder", "--workdir", str(prompts)],
+        cwd=ROOT, env=env, input=script + "\n", capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    digest = prompts / f"{source.name}-v1.md".replace(source.name, f"digest-{source.name}")
+    assert f"digest of {source} (v1) written to {digest}" in result.stdout
+    text = digest.read_text()
+    assert "src/jinja2/environment.py" in text
+    assert text.strip() in (prompts / "rules.prompt.md").read_text()  # inline in the prompt too
+    assert result.stdout.count("digest of ") == 1  # once, not before every prompt
+
+
 def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:
     home = tmp_path / "home"
     home.mkdir()
