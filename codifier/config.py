@@ -72,9 +72,11 @@ def _seconds(
 def check_environment(environ: Mapping[str, str] | None = None) -> None:
     """Read every setting the server takes from the environment, so that a bad value stops
     a command at start with one line naming it (SettingsError), not at first use."""
+    from codifier.codemap.languages import ParseLimits
     from codifier.embeddings import EmbeddingSettings
     from codifier.limits import Limits
     from codifier.packer.settings import PackSettings
+    from codifier.snapshots.settings import CodeSettings
     from codifier.sources.query_settings import QuerySettings
 
     readers = (
@@ -83,6 +85,8 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         PackSettings.from_env,
         QuerySettings.from_env,
         EmbeddingSettings.from_env,
+        CodeSettings.from_env,
+        ParseLimits.from_env,
     )
     for read in readers:
         try:
