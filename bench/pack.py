@@ -78,9 +78,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import httpx2  # noqa: E402
 from mcp import Client  # noqa: E402
-from mcp.client.streamable_http import streamable_http_client  # noqa: E402
 
 from codifier.packer import PackResult, pack  # noqa: E402
 from codifier.packer.tokens import count_tokens  # noqa: E402
@@ -89,6 +87,7 @@ from tests.server_harness import (  # noqa: E402
     ADMIN_TOKEN,
     ServerProcess,
     call,
+    http_client,
     stop_embedded_postgres,
 )
 
@@ -465,12 +464,9 @@ def packing_server(base: Path, extra: dict[str, str]) -> Iterator[ServerProcess]
 
 
 def bench_client(server: ServerProcess) -> Client:
-    """An MCP client over Streamable HTTP that waits as long as a big pack takes (httpx's
-    default gives up on a response after 5 s)."""
-    http = httpx2.AsyncClient(
-        headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}, timeout=httpx2.Timeout(900.0)
-    )
-    return Client(streamable_http_client(f"{server.url}/mcp", http_client=http))
+    """An MCP client that waits as long as a big pack takes (httpx's default gives up on
+    a response after 5 s)."""
+    return http_client(server.url, ADMIN_TOKEN, timeout=900.0)
 
 
 async def new_project(server: ServerProcess, name: str) -> str:
