@@ -36,6 +36,7 @@ from codifier.store.snapshot_chunks import EmbeddedChunk
 log = logging.getLogger("codifier.snapshots")
 
 BATCH = 32
+START_DELAY = 2.0  # seconds between a kick and the sweep it starts
 CHUNK_LINES = 80
 EMBED_CHARS = 600  # of a chunk's text: its head (name, signature, docstring) says most
 DOC_LANGUAGES = {"markdown", "rst"}
@@ -159,6 +160,9 @@ class ChunkIndexer:
                 await self._task
 
     async def _background(self) -> None:
+        # Chunking parses with tree-sitter, which holds the GIL in bursts: let the call
+        # that kicked us (a pack's response, tens of MB of text to send) finish first.
+        await asyncio.sleep(START_DELAY)
         while True:
             self._again = False
             try:
