@@ -161,7 +161,7 @@ class ChunkIndexer:
 
     async def _background(self) -> None:
         # Chunking parses with tree-sitter, which holds the GIL in bursts: let the call
-        # that kicked us (a pack's response, tens of MB of text to send) finish first.
+        # that kicked us (a pack, whose response is still on its way out) finish first.
         await asyncio.sleep(START_DELAY)
         while True:
             self._again = False
