@@ -35,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import shutil
 import statistics
 import subprocess
 import sys
@@ -342,6 +343,8 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
         roots = base / "roots"
         roots.mkdir()
         tree = copy_repository(name, roots)
+        for folder in args.extra_copy:  # a bigger snapshot of the same real text
+            shutil.copytree(tree / folder, tree / "extra-copy" / folder, symlinks=True)
         extra = server_settings(base, roots, args.server_env)
         print(f"== {sdist.name} {sdist.version} (its PyPI sdist as a git repository) at {tree}")
         print("server settings: " + ", ".join(f"{k}={v}" for k, v in sorted(extra.items())))
@@ -353,6 +356,17 @@ async def bench(args: argparse.Namespace) -> dict[str, Any]:
                 f"pack_repo: {packed['file_count']:,} files, {packed['token_count']:,} tokens"
                 f" in {seconds:.1f} s; snapshot {snapshot}"
             )
+            size = 0
+            async with bench_client(server) as client:
+                offset, more = 0, True
+                while more:
+                    page = await call(
+                        client, "read_snapshot", snapshot_id=snapshot, offset=offset, limit=1000
+                    )
+                    size += sum(int(f["bytes"]) for f in page["files"])
+                    offset += len(page["files"])
+                    more = bool(page["has_more"])
+            print(f"snapshot: {size / 1e6:.1f} MB of file text in {offset:,} files")
             settled = await semantic_settled(server, snapshot, args.settle)
             figures: dict[str, Any] = {"repository": f"{name} {sdist.version}"}
             async with bench_client(server) as client:
@@ -396,6 +410,14 @@ def main() -> int:
         type=float,
         default=900.0,
         help="seconds to wait at most for the snapshot's background embedding",
+    )
+    parser.add_argument(
+        "--extra-copy",
+        action="append",
+        default=[],
+        metavar="FOLDER",
+        help="also pack a copy of this folder of the repository (repeatable): `--extra-copy"
+        " docs` makes Django's snapshot 44 MB",
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
