@@ -16,18 +16,13 @@ from pathlib import Path
 
 import pytest
 
-from codifier.codemap import (
-    SUPPORTED,
-    Chunk,
-    ParseLimits,
-    build_digest,
-    chunks,
-    outline,
-    rank,
-)
+from codifier.codemap.chunks import Chunk, chunks
+from codifier.codemap.digest import build_digest
 from codifier.codemap.frameworks import detect
 from codifier.codemap.imports import ExternalUse, import_graph
-from codifier.codemap.languages import ENV_MAX_BYTES, ENV_TIMEOUT_MS, parse
+from codifier.codemap.languages import ENV_MAX_BYTES, ENV_TIMEOUT_MS, SUPPORTED, ParseLimits, parse
+from codifier.codemap.outline import outline
+from codifier.codemap.references import rank
 from codifier.codemap.testpaths import is_test_path
 from codifier.packer import PackResult, pack
 from codifier.packer.tokens import count_tokens

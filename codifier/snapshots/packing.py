@@ -14,12 +14,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
 
-from codifier.codemap.digest import Digest, build_digest
 from codifier.packer import PackError, PackResult, pack
 from codifier.packer.clone import parse_remote
 from codifier.packer.render import tree
@@ -35,6 +34,9 @@ from codifier.snapshots.texts import FileSpan, SnapshotText, layout
 from codifier.store import repositories, snapshot_files
 from codifier.store.database import Database, Scope
 from codifier.store.snapshot_files import IndexedFile
+
+if TYPE_CHECKING:
+    from codifier.codemap.digest import Digest
 
 TREE_LINES = 400
 
@@ -149,6 +151,10 @@ async def pack_and_store(
     cancel = threading.Event()
 
     def work() -> tuple[PackResult, dict[str, Any], int, Digest, SnapshotText]:
+        # Imported here: tree-sitter and numpy load only in a process that packs, not in
+        # every CLI command that imports the server (codifier check starts faster).
+        from codifier.codemap.digest import build_digest
+
         target: str | Path = source if _is_remote(source) else _local_source(source, settings)
         result = pack(
             target,

@@ -18,13 +18,11 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import anyio
 
-from codifier.codemap.chunks import chunks as code_chunks
-from codifier.codemap.languages import DEFAULT_LIMITS, ParseLimits
 from codifier.codemap.testpaths import is_test_path
 from codifier.embeddings import Embedder, EmbeddingError
 from codifier.snapshots.settings import CodeSettings
@@ -32,6 +30,9 @@ from codifier.snapshots.texts import SnapshotText
 from codifier.store import repositories, snapshot_chunks
 from codifier.store.database import ADMIN, Database, Scope
 from codifier.store.snapshot_chunks import EmbeddedChunk
+
+if TYPE_CHECKING:
+    from codifier.codemap.languages import ParseLimits
 
 log = logging.getLogger("codifier.snapshots")
 
@@ -72,9 +73,14 @@ def plan(
     text: SnapshotText,
     central: Sequence[str],
     limit: int,
-    parse_limits: ParseLimits = DEFAULT_LIMITS,
+    parse_limits: ParseLimits | None = None,
 ) -> Plan:
     """Which chunks to embed, in order, at most `limit` (CPU work: a worker thread)."""
+    # Imported here: tree-sitter loads only in a process that embeds code.
+    from codifier.codemap.chunks import chunks as code_chunks
+    from codifier.codemap.languages import DEFAULT_LIMITS
+
+    parse_limits = parse_limits or DEFAULT_LIMITS
     eligible: list[tuple[int, int, int]] = []  # (tier, rank, file number)
     rank_of = {path: rank for rank, path in enumerate(central)}
     for number, (path, language) in enumerate(zip(text.paths, text.languages, strict=True)):
@@ -137,6 +143,8 @@ class ChunkIndexer:
         self.embedder = embedder
         self.texts = texts
         self.settings = settings
+        from codifier.codemap.languages import ParseLimits
+
         self.parse_limits = ParseLimits.from_env()
         self._task: asyncio.Task[None] | None = None
         self._again = False
