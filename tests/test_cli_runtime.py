@@ -10,12 +10,22 @@ from pathlib import Path
 
 from tests.server_harness import ROOT, ServerProcess, running, server_env, stop_embedded_postgres
 
+# The evals template declares YAML with a schema: a hand-written artifact must fit it.
+EVALS_YAML = """evals:
+  - id: E1
+    rule: R1
+    title: "Money is integer cents"
+    pass: ["amounts are int"]
+    fail: ["a float amount"]
+    how_to_check: grep
+"""
+
 
 def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> None:
     artifacts = {}
     for name in ("rules", "evals", "requirements", "roadmap"):
         artifacts[name] = tmp_path / f"{name}.md"
-        artifacts[name].write_text(f"# {name} written by hand\n")
+        artifacts[name].write_text(EVALS_YAML if name == "evals" else f"# {name} written by hand\n")
     script = (
         "\n".join(
             [
@@ -67,7 +77,7 @@ def test_codifier_run_writes_each_packed_repositorys_digest_beside_the_prompts(
     artifacts = []
     for name in ("rules", "evals", "requirements", "roadmap"):
         artifacts.append(tmp_path / f"{name}.md")
-        artifacts[-1].write_text(f"# {name} written by hand\n")
+        artifacts[-1].write_text(EVALS_YAML if name == "evals" else f"# {name} written by hand\n")
     script = "\n".join(["", "A template engine.", "none", f'["{source}"]', *map(str, artifacts)])
     env = {
         **server_env(tmp_path / "home", None),
@@ -87,6 +97,35 @@ def test_codifier_run_writes_each_packed_repositorys_digest_beside_the_prompts(
     assert "src/jinja2/environment.py" in text
     assert text.strip() in (prompts / "rules.prompt.md").read_text()  # inline in the prompt too
     assert result.stdout.count("digest of ") == 1  # once, not before every prompt
+
+
+def test_codifier_run_resumes_a_session_where_it_stopped(tmp_path: Path) -> None:
+    env = server_env(tmp_path / "home", None)
+    base = [sys.executable, "-m", "codifier.cli.main", "run"]
+
+    def run(args: list[str], script: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*base, *args, "--workdir", str(tmp_path / "prompts")],
+            cwd=ROOT, env=env, input=script, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    first = run(["initialize-project", "--project", "resumed"], "\nBilling for Acme.\n")
+    assert first.returncode == 2, first.stdout + first.stderr  # input ended mid-run
+    session = first.stdout.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    answers = tmp_path / "answer.md"
+    answers.write_text("# artifact\n")
+    evals = tmp_path / "evals.yaml"
+    evals.write_text(EVALS_YAML)
+    rest = "\n".join(["none", "[]", str(answers), str(evals), str(answers), str(answers)]) + "\n"
+    second = run(["--resume", session], rest)
+    assert second.returncode == 0, second.stdout + second.stderr
+    assert f"resuming session {session} of initialize-project" in second.stdout
+    assert "[3/9] Statement of work" in second.stdout  # where the first run stopped
+    assert "[2/9]" not in second.stdout
+    assert f"completed; session {session}" in second.stdout
+    wrong = run(["--resume", session, "initialize-project"], "")
+    assert wrong.returncode == 2
+    assert "--resume continues a session" in wrong.stderr
 
 
 def test_health_is_503_when_the_database_is_down(tmp_path: Path) -> None:

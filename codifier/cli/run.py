@@ -31,9 +31,17 @@ from codifier.server.services import Services
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "playbook", metavar="PLAYBOOK", help="a playbook id, e.g. initialize-project"
+        "playbook",
+        metavar="PLAYBOOK",
+        nargs="?",
+        help="a playbook id, e.g. initialize-project (not with --resume)",
     )
-    parser.add_argument("--project", required=True, help="project name (created if missing)")
+    parser.add_argument("--project", help="project name (created if missing)")
+    parser.add_argument(
+        "--resume",
+        metavar="SESSION_ID",
+        help="continue a session where it stopped (list_sessions gives the ids)",
+    )
     parser.add_argument(
         "--input",
         dest="inputs",
@@ -102,6 +110,10 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             inputs[name] = json.loads(value)
         except json.JSONDecodeError:
             inputs[name] = value
+    if args.resume is None and (args.playbook is None or args.project is None):
+        raise UsageError("give a PLAYBOOK and --project NAME, or --resume SESSION_ID")
+    if args.resume is not None and (args.playbook is not None or args.inputs):
+        raise UsageError("--resume continues a session: give no PLAYBOOK and no --input")
     db, services = await open_services(Settings.from_env())
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
     try:
@@ -109,10 +121,22 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     except OSError as error:
         raise UsageError(f"--workdir {workdir}: {error.strerror}") from None
     try:
-        project = await _ensure_project(services, args.project)
+        if args.resume is not None:
+            result = await services.runs.get(ADMIN_PRINCIPAL, args.resume)
+            project = str(result["project_id"])
+            out.write(f"resuming session {result['session_id']} of {result['playbook_id']}\n")
+        else:
+            project = await _ensure_project(services, args.project)
         digests = _Digests(services, project, workdir, out)
         await digests.note_existing()
-        result = await services.runs.start(ADMIN_PRINCIPAL, args.playbook, project, None, inputs)
+        if args.resume is None:
+            result = await services.runs.start(
+                ADMIN_PRINCIPAL, args.playbook, project, None, inputs
+            )
+            out.write(
+                f"session {result['session_id']}"
+                f" (continue it later with: codifier run --resume {result['session_id']})\n"
+            )
         while result["status"] in ("awaiting_input", "awaiting_generation"):
             step = result["step"]
             out.write(f"\n[{step['index'] + 1}/{step['count']}] {step['title']}\n")

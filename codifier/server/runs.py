@@ -147,14 +147,8 @@ class RunTools:
     ) -> dict[str, Any]:
         target = require_id(session_id, "session_id", "that run_playbook returned")
         self._check_size("input", answer, self.limits.answer_bytes, "answer_bytes")
-        program = self._programs.get(target)
-        row = await self._session(who, target, with_program=program is None)
+        row, program = await self._loaded(who, target)
         project = UUID(row["project_id"])
-        if program is None:
-            program = Program.from_json(json.dumps(row["program"]))
-            self._programs[target] = program
-            if len(self._programs) > PROGRAM_CACHE:
-                self._programs.pop(next(iter(self._programs)))
         machine = Interpreter(program, self.library)
         state = row["state"]
         if state["status"] in ("completed", "failed"):
@@ -171,6 +165,76 @@ class RunTools:
             raise invalid(str(error)) from None
         row = await self._save(project, row, transition, who)
         return await self._drive(who, project, machine, row, transition)
+
+    async def get(self, who: Principal, session_id: str) -> dict[str, Any]:
+        """The session's current step result, exactly as run_playbook or advance_step
+        returned it (the prompt or the generate request again: a client that lost it asks
+        here), with `step_outputs` (each finished step's output so far) and the run's
+        playbook, version and times."""
+        target = require_id(session_id, "session_id", "that run_playbook or list_sessions gave")
+        row, program = await self._loaded(who, target)
+        result = step_result(row["id"], Interpreter(program, self.library).current(row["state"]))
+        result["project_id"] = row["project_id"]
+        result["playbook_id"] = row["playbook_id"]
+        result["playbook_version"] = row["playbook_version"]
+        result["step_outputs"] = row["state"]["outputs"]
+        result["created_at"] = row["created_at"]
+        result["updated_at"] = row["updated_at"]
+        return result
+
+    async def list_sessions(
+        self,
+        who: Principal,
+        project_id: str | None,
+        status: str | None,
+        playbook_id: str | None,
+        limit: int,
+        offset: int,
+    ) -> dict[str, Any]:
+        """A project's runs, newest first, paged."""
+        if not 1 <= limit <= 100:
+            raise invalid(f"limit must be from 1 to 100, got {limit}")
+        if not 0 <= offset <= self.limits.offset:
+            raise invalid(f"offset must be from 0 to {self.limits.offset:,}, got {offset}")
+        if playbook_id is not None and len(playbook_id) > 200:
+            raise invalid("playbook_id is longer than 200 characters; use a playbook's id")
+        async with self.access.in_project(who, project_id) as (project_row, conn):
+            rows, total = await sessions.listing(
+                conn, UUID(project_row["id"]), status, playbook_id, limit, offset
+            )
+        listed = [
+            {
+                "session_id": row["id"],
+                "playbook_id": row["playbook_id"],
+                "playbook_version": row["playbook_version"],
+                "status": row["status"],
+                "step": None
+                if row["step_id"] is None
+                else {"id": row["step_id"], "index": row["step_index"], "count": row["step_count"]},
+                "created_by": row["created_by"],
+                "created_at": row["created_at"],
+                "updated_at": row["updated_at"],
+            }
+            for row in rows
+        ]
+        return {
+            "project_id": project_row["id"],
+            "sessions": listed,
+            "total": total,
+            "offset": offset,
+            "has_more": offset + len(listed) < total,
+        }
+
+    async def _loaded(self, who: Principal, target: UUID) -> tuple[dict[str, Any], Program]:
+        """The session's row and its compiled program (decoded once per process)."""
+        program = self._programs.get(target)
+        row = await self._session(who, target, with_program=program is None)
+        if program is None:
+            program = Program.from_json(json.dumps(row["program"]))
+            self._programs[target] = program
+            if len(self._programs) > PROGRAM_CACHE:
+                self._programs.pop(next(iter(self._programs)))
+        return row, program
 
     async def _session(
         self, who: Principal, session_id: UUID, *, with_program: bool

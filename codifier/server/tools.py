@@ -397,6 +397,30 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         )
 
     @server.tool()
+    async def get_session(session_id: str) -> dict[str, Any]:
+        """A session's current step result again, exactly as run_playbook/advance_step gave
+        it (the prompt and expects, or the generate request), with `step_outputs` so far."""
+        return await _call(holder, lambda who, s: s.runs.get(who, session_id))
+
+    @server.tool()
+    async def list_sessions(
+        project_id: str | None = None,
+        status: Literal["awaiting_input", "awaiting_generation", "completed", "failed"]
+        | None = None,
+        playbook_id: str | None = None,
+        limit: int = 20,
+        offset: int = 0,
+    ) -> dict[str, Any]:
+        """The project's playbook runs, newest first: id, playbook and version, status, the
+        step each is at, and when it started and last changed. `limit` is at most 100."""
+        return await _call(
+            holder,
+            lambda who, s: s.runs.list_sessions(
+                who, project_id, status, playbook_id, limit, offset
+            ),
+        )
+
+    @server.tool()
     async def advance_step(session_id: str, step_id: str, input: Any) -> dict[str, Any]:
         """Answer the session's current step (`step_id` must be that step): the person's
         answer for a prompt, or the generated artifact for a generate_request."""

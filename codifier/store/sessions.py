@@ -91,3 +91,34 @@ async def count_open(conn: Connection, project_id: UUID) -> int:
         list(OPEN_STATUSES),
     )
     return int(count)
+
+
+async def listing(
+    conn: Connection,
+    project_id: UUID,
+    status: str | None,
+    playbook_id: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[dict[str, Any]], int]:
+    """A project's runs, newest first, with the step each is at (read from its program
+    in SQL: the programs themselves never leave the database), and how many match."""
+    where = (
+        "project_id = $1 AND ($2::text IS NULL OR status = $2)"
+        " AND ($3::text IS NULL OR playbook_id = $3)"
+    )
+    rows = await conn.fetch(
+        "SELECT id, playbook_id, playbook_version, status, created_by, created_at, updated_at,"
+        " (state->>'pc')::int AS step_index, jsonb_array_length(program->'steps') AS step_count,"
+        " program->'steps'->((state->>'pc')::int)->>'id' AS step_id"
+        f" FROM sessions WHERE {where} ORDER BY created_at DESC, id LIMIT $4 OFFSET $5",
+        project_id,
+        status,
+        playbook_id,
+        limit,
+        offset,
+    )
+    total = await conn.fetchval(
+        f"SELECT count(*) FROM sessions WHERE {where}", project_id, status, playbook_id
+    )
+    return [r for row in rows if (r := record(row)) is not None], int(total)
