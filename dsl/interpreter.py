@@ -183,6 +183,34 @@ class Interpreter:
         transition = self._advance(state)
         return Transition(transition.state, transition.effect, memories)
 
+    def rewind(self, saved: Mapping[str, Any], step_id: str) -> Transition:
+        """Go back to an earlier step that asks the client (a store or a generate): its
+        output and every later one are dropped, and the run waits on that step again. A
+        completed or failed run may be rewound too (a failed one to fix an earlier answer)."""
+        state: dict[str, Any] = json.loads(json.dumps(saved))
+        steps = self.program.steps
+        index = next((i for i, step in enumerate(steps) if step.id == step_id), None)
+        if index is None:
+            raise AnswerError(f"the playbook has no step '{step_id}'")
+        step = steps[index]
+        if step.kind not in ("store", "generate"):
+            raise AnswerError(
+                f"step '{step_id}' runs on the server ({step.kind}); rewind to a store or"
+                " generate step before it"
+            )
+        current = state["pc"]
+        if index > current or (index == current and state["status"] not in ("failed",)):
+            raise AnswerError(
+                f"step '{step_id}' is not before the session's current step; only an earlier"
+                " step can be rewound to"
+            )
+        kept = {s.id for s in steps[:index]}
+        state["outputs"] = {k: v for k, v in state["outputs"].items() if k in kept}
+        state["pc"] = index
+        state["status"] = "running"
+        state["error"] = None
+        return self._advance(state)
+
     def fail(self, saved: Mapping[str, Any], error: str) -> Transition:
         """A server-side effect could not be carried out."""
         state: dict[str, Any] = json.loads(json.dumps(saved))

@@ -16,6 +16,7 @@ from tests.server_harness import (
     ServerProcess,
     ToolCallFailed,
     call,
+    drive,
     http_client,
 )
 
@@ -121,3 +122,72 @@ async def test_list_sessions_is_scoped_newest_first_and_paged(
     async with http_client(server.url, ADMIN_TOKEN) as admin:
         seen = await call(admin, "list_sessions", project_id=keys["beta"])
     assert [s["session_id"] for s in seen["sessions"]] == ids[::-1]
+
+
+EVALS_YAML = """evals:
+  - id: E1
+    rule: R1
+    title: "Money is integer cents"
+    pass: ["amounts are int"]
+    fail: ["a float amount"]
+    how_to_check: grep
+"""
+
+
+def _writer(rules: str) -> Any:
+    def llm(step: str, prompt: str) -> str:
+        if step == "evals":
+            return EVALS_YAML
+        return rules if step == "rules" else f"# {step}\n\nWritten for the test.\n"
+
+    return llm
+
+
+async def test_rewind_goes_back_and_the_rerun_supersedes_what_was_remembered(
+    server: ServerProcess, keys: dict[str, Any]
+) -> None:
+    async with http_client(server.url, keys["alpha_key"]) as client:
+        started = await call(client, "run_playbook", playbook_id="initialize-project")
+        session = started["session_id"]
+        done = await drive(client, started, INIT_ANSWERS, _writer("# Rules v1\n\n## R1: one\n"))
+        assert done["status"] == "completed"
+        back = await call(client, "rewind_session", session_id=session, step_id="rules")
+        assert back["status"] == "awaiting_generation"
+        assert back["step"]["id"] == "rules"
+        again = await call(client, "get_session", session_id=session)
+        assert "rules" not in again["step_outputs"]
+        assert "evals" not in again["step_outputs"]
+        assert again["step_outputs"]["description"] == INIT_ANSWERS["description"]
+        redone = await drive(client, back, INIT_ANSWERS, _writer("# Rules v2\n\n## R1: two\n"))
+        assert redone["status"] == "completed"
+        assert redone["outputs"]["rules"].startswith("# Rules v2")
+        current = await call(client, "fetch_context", memory_type="rule")
+        everything = await call(
+            client, "fetch_context", memory_type="rule", include_superseded=True
+        )
+    titles = {m["title"] for m in current["memories"]}
+    rules = [m for m in everything["memories"] if m["title"] in titles]
+    assert [m["content"][:10] for m in current["memories"]] == ["# Rules v2"]
+    old = [m for m in rules if m["content"].startswith("# Rules v1")]
+    assert len(old) == 1
+    assert old[0]["superseded_by"] == current["memories"][0]["id"]
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("snapshots", "runs on the server"),
+        ("roadmap", "not before the session's current step"),
+        ("nowhere", "has no step 'nowhere'"),
+    ],
+)
+async def test_rewind_refuses_steps_it_cannot_go_back_to(
+    server: ServerProcess, keys: dict[str, Any], step: str, message: str
+) -> None:
+    async with http_client(server.url, keys["alpha_key"]) as client:
+        started = await call(client, "run_playbook", playbook_id="initialize-project")
+        with pytest.raises(ToolCallFailed, match=r"^\[invalid\]") as refused:
+            await call(client, "rewind_session", session_id=started["session_id"], step_id=step)
+        assert message in str(refused.value)
+        unchanged = await call(client, "get_session", session_id=started["session_id"])
+        assert unchanged["step"] == started["step"]

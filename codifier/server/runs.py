@@ -225,6 +225,21 @@ class RunTools:
             "has_more": offset + len(listed) < total,
         }
 
+    async def rewind(self, who: Principal, session_id: str, step_id: str) -> dict[str, Any]:
+        """Back to an earlier store or generate step: later outputs are dropped, and what
+        the steps remember when they run again supersedes what they remembered before
+        (a memory of the same type and title). Races are conflicts, as for advance_step."""
+        target = require_id(session_id, "session_id", "that run_playbook or list_sessions gave")
+        row, program = await self._loaded(who, target)
+        project = UUID(row["project_id"])
+        machine = Interpreter(program, self.library)
+        try:
+            transition = machine.rewind(row["state"], step_id)
+        except AnswerError as error:
+            raise invalid(str(error)) from None
+        row = await self._save(project, row, transition, who)
+        return await self._drive(who, project, machine, row, transition)
+
     async def _loaded(self, who: Principal, target: UUID) -> tuple[dict[str, Any], Program]:
         """The session's row and its compiled program (decoded once per process)."""
         program = self._programs.get(target)

@@ -403,6 +403,13 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         return await _call(holder, lambda who, s: s.runs.get(who, session_id))
 
     @server.tool()
+    async def rewind_session(session_id: str, step_id: str) -> dict[str, Any]:
+        """Go back to an earlier step that asks the client (store or generate): later
+        outputs are dropped and the step result for that step is returned; memories the
+        steps write again supersede the earlier ones."""
+        return await _call(holder, lambda who, s: s.runs.rewind(who, session_id, step_id))
+
+    @server.tool()
     async def list_sessions(
         project_id: str | None = None,
         status: Literal["awaiting_input", "awaiting_generation", "completed", "failed"]
