@@ -19,6 +19,7 @@ from codifier.server.access import Access, require_id
 from codifier.server.data import DataTools
 from codifier.server.errors import CallError, conflict, invalid, not_found, quota, shown
 from codifier.server.principal import Principal
+from codifier.server.publishing import Publisher, library_with
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
 from codifier.storable import json_bytes, value_problem
 from codifier.store import memories, sessions
@@ -65,13 +66,17 @@ class RunTools:
         self.catalog = catalog
         self.access = access
         self.data = data
+        self.publisher = Publisher(db, access, library, catalog)
         # A session's compiled program never changes: decode it once per process.
         self._programs: dict[UUID, Program] = {}
 
-    def list(self, role: str | None) -> dict[str, Any]:
+    async def list(self, who: Principal, role: str | None) -> dict[str, Any]:
+        """Shipped playbooks, then the server-wide and the caller's project's published
+        ones (newest version of each), each with its `source` and `version`."""
+        listed = [(e.program, "shipped", e.program.version) for e in self.catalog.values()]
+        listed += await self.publisher.published(who)
         items = []
-        for entry in self.catalog.values():
-            program = entry.program
+        for program, source, version in listed:
             if role and program.role not in (role, "any"):
                 continue
             items.append(
@@ -79,7 +84,8 @@ class RunTools:
                     "id": program.id,
                     "name": program.name,
                     "role": program.role,
-                    "version": program.version,
+                    "version": version,
+                    "source": source,
                     "description": program.description,
                     "inputs": [
                         {
@@ -103,16 +109,14 @@ class RunTools:
         project_id: str | None,
         project_name: str | None,
         inputs: dict[str, Any] | None,
+        version: int | None = None,
     ) -> dict[str, Any]:
-        entry = self.catalog.get(playbook_id)
-        if entry is None:
-            raise not_found(
-                f"no playbook '{shown(playbook_id)}' (playbooks: {', '.join(sorted(self.catalog))})"
-            )
         self._check_size("inputs", inputs or {}, self.limits.inputs_bytes, "inputs_bytes")
         async with self.access.in_project(who, project_id, project_name) as (project_row, _):
             project = UUID(project_row["id"])
-        machine = Interpreter(entry.program, self.library)
+        resolved = await self.publisher.resolve(project, playbook_id, version)
+        program = resolved.program
+        machine = Interpreter(program, library_with(self.library, resolved.templates))
         session_id = uuid4()
         try:
             transition = machine.start(
@@ -129,13 +133,14 @@ class RunTools:
                 conn,
                 session_id=session_id,
                 project_id=project,
-                playbook_id=entry.program.id,
-                playbook_version=entry.program.version,
-                source_hash=entry.program.source_hash,
-                program=json.loads(entry.program.to_json()),
+                playbook_id=program.id,
+                playbook_version=resolved.version,
+                source_hash=program.source_hash,
+                program=json.loads(program.to_json()),
                 state=transition.state,
                 status=transition.state["status"],
                 created_by=who.id,
+                templates=resolved.templates,
             )
             await self._remember(conn, project, transition, who)
         if transition.memories:
@@ -149,7 +154,7 @@ class RunTools:
         self._check_size("input", answer, self.limits.answer_bytes, "answer_bytes")
         row, program = await self._loaded(who, target)
         project = UUID(row["project_id"])
-        machine = Interpreter(program, self.library)
+        machine = Interpreter(program, library_with(self.library, row.get("templates")))
         state = row["state"]
         if state["status"] in ("completed", "failed"):
             raise conflict(f"the session is {state['status']}; start a new run")
@@ -173,7 +178,8 @@ class RunTools:
         playbook, version and times."""
         target = require_id(session_id, "session_id", "that run_playbook or list_sessions gave")
         row, program = await self._loaded(who, target)
-        result = step_result(row["id"], Interpreter(program, self.library).current(row["state"]))
+        machine = Interpreter(program, library_with(self.library, row.get("templates")))
+        result = step_result(row["id"], machine.current(row["state"]))
         result["project_id"] = row["project_id"]
         result["playbook_id"] = row["playbook_id"]
         result["playbook_version"] = row["playbook_version"]
@@ -232,7 +238,7 @@ class RunTools:
         target = require_id(session_id, "session_id", "that run_playbook or list_sessions gave")
         row, program = await self._loaded(who, target)
         project = UUID(row["project_id"])
-        machine = Interpreter(program, self.library)
+        machine = Interpreter(program, library_with(self.library, row.get("templates")))
         try:
             transition = machine.rewind(row["state"], step_id)
         except AnswerError as error:

@@ -375,12 +375,23 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
 
     @server.tool()
     async def list_playbooks(role: str | None = None) -> dict[str, Any]:
-        """The playbooks this server runs, with their inputs and step counts."""
+        """The playbooks you can run: shipped with the server, published server-wide, and
+        published in your project, each with `source`, `version`, inputs and step count."""
+        return await _call(holder, lambda who, s: s.runs.list(who, role))
 
-        async def listing(who: Principal, services: Services) -> dict[str, Any]:
-            return services.runs.list(role)
-
-        return await _call(holder, listing)
+    @server.tool()
+    async def publish_playbook(
+        source: str,
+        templates: dict[str, str] | None = None,
+        project_id: str | None = None,
+    ) -> dict[str, Any]:
+        """Publish a playbook (its YAML `source`, and `templates`: template name -> source)
+        as the next version of its id. It is checked as `codifier check` checks; one that
+        does not check is refused with each diagnostic as `line:column code message`. A
+        project key publishes to its project; the admin, without project_id, server-wide."""
+        return await _call(
+            holder, lambda who, s: s.runs.publisher.publish(who, source, templates, project_id)
+        )
 
     @server.tool()
     async def run_playbook(
@@ -388,12 +399,16 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         project_id: str | None = None,
         project_name: str | None = None,
         inputs: dict[str, Any] | None = None,
+        version: int | None = None,
     ) -> dict[str, Any]:
-        """Start a playbook run. The result says what the run needs next: an answer
-        (prompt + expects), a generated artifact (generate_request), or it is done."""
+        """Start a playbook run (the newest version unless `version` is given). The result
+        says what the run needs next: an answer (prompt + expects), a generated artifact
+        (generate_request), or it is done."""
         return await _call(
             holder,
-            lambda who, s: s.runs.start(who, playbook_id, project_id, project_name, inputs),
+            lambda who, s: s.runs.start(
+                who, playbook_id, project_id, project_name, inputs, version
+            ),
         )
 
     @server.tool()

@@ -11,7 +11,7 @@ from codifier.store.database import Connection, record
 
 _COLUMNS = (
     "id, project_id, playbook_id, playbook_version, source_hash, program, state, status,"
-    " row_version, created_by, created_at, updated_at"
+    " row_version, created_by, created_at, updated_at, templates"
 )
 
 
@@ -27,11 +27,12 @@ async def create(
     status: str,
     created_by: str,
     session_id: UUID | None = None,
+    templates: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     row = await conn.fetchrow(
         "INSERT INTO sessions (id, project_id, playbook_id, playbook_version, source_hash,"
-        " program, state, status, created_by)"
-        " VALUES (coalesce($1, gen_random_uuid()), $2, $3, $4, $5, $6, $7, $8, $9)"
+        " program, state, status, created_by, templates)"
+        " VALUES (coalesce($1, gen_random_uuid()), $2, $3, $4, $5, $6, $7, $8, $9, $10)"
         f" RETURNING {_COLUMNS}",
         session_id,
         project_id,
@@ -42,6 +43,7 @@ async def create(
         state,
         status,
         created_by,
+        templates,
     )
     result = record(row)
     assert result is not None
