@@ -22,11 +22,15 @@ from typing import Any, TextIO
 import anyio
 
 from codifier.cli.check import UsageError
+from codifier.cli.publish import template_sources
 from codifier.config import Settings
 from codifier.server.app import open_services
 from codifier.server.errors import CallError
 from codifier.server.principal import ADMIN_PRINCIPAL
+from codifier.server.publishing import Resolved, library_with
 from codifier.server.services import Services
+from dsl.compiler import compile_playbook
+from dsl.formats import header
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,7 +38,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "playbook",
         metavar="PLAYBOOK",
         nargs="?",
-        help="a playbook id, e.g. initialize-project (not with --resume)",
+        help="a playbook id (e.g. initialize-project), or a local FILE.yaml to run as it is"
+        " (not with --resume)",
+    )
+    parser.add_argument(
+        "--templates",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="generator templates (*.md.j2) a local playbook file uses; may repeat",
     )
     parser.add_argument("--project", help="project name (created if missing)")
     parser.add_argument(
@@ -115,6 +128,7 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     if args.resume is not None and (args.playbook is not None or args.inputs):
         raise UsageError("--resume continues a session: give no PLAYBOOK and no --input")
     db, services = await open_services(Settings.from_env())
+    local = _local_playbook(args, services) if args.playbook else None
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
     try:
         workdir.mkdir(parents=True, exist_ok=True)
@@ -131,7 +145,7 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
         await digests.note_existing()
         if args.resume is None:
             result = await services.runs.start(
-                ADMIN_PRINCIPAL, args.playbook, project, None, inputs
+                ADMIN_PRINCIPAL, args.playbook, project, None, inputs, local=local
             )
             out.write(
                 f"session {result['session_id']}"
@@ -179,6 +193,26 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
     finally:
         await services.close()
         await db.close()
+
+
+def _local_playbook(args: argparse.Namespace, services: Services) -> Resolved | None:
+    """A playbook FILE given instead of an id: checked here, with --templates beside the
+    shipped ones, and run as it is (nothing is published)."""
+    path = Path(args.playbook)
+    if path.suffix not in (".yaml", ".yml"):
+        if args.templates:
+            raise UsageError("--templates goes with a local FILE.yaml, not a playbook id")
+        return None
+    try:
+        source = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{path}: not UTF-8 text") from None
+    templates = template_sources(args.templates)
+    result = compile_playbook(source, str(path), library_with(services.library, templates))
+    if result.program is None:
+        problems = "; ".join(header(d) for d in result.errors[:5])
+        raise UsageError(f"{path} does not check ({problems}); run codifier check {path}")
+    return Resolved(result.program, templates or None, "local", result.program.version)
 
 
 class _Digests:

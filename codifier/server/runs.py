@@ -19,7 +19,7 @@ from codifier.server.access import Access, require_id
 from codifier.server.data import DataTools
 from codifier.server.errors import CallError, conflict, invalid, not_found, quota, shown
 from codifier.server.principal import Principal
-from codifier.server.publishing import Publisher, library_with
+from codifier.server.publishing import Publisher, Resolved, library_with
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
 from codifier.storable import json_bytes, value_problem
 from codifier.store import memories, sessions
@@ -110,11 +110,14 @@ class RunTools:
         project_name: str | None,
         inputs: dict[str, Any] | None,
         version: int | None = None,
+        local: Resolved | None = None,
     ) -> dict[str, Any]:
+        """Start a run of `playbook_id` as the project resolves it; or of `local`, a
+        playbook the caller compiled itself (`codifier run FILE.yaml`)."""
         self._check_size("inputs", inputs or {}, self.limits.inputs_bytes, "inputs_bytes")
         async with self.access.in_project(who, project_id, project_name) as (project_row, _):
             project = UUID(project_row["id"])
-        resolved = await self.publisher.resolve(project, playbook_id, version)
+        resolved = local or await self.publisher.resolve(project, playbook_id, version)
         program = resolved.program
         machine = Interpreter(program, library_with(self.library, resolved.templates))
         session_id = uuid4()
