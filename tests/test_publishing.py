@@ -219,3 +219,50 @@ async def test_the_admin_publishes_server_wide_and_shipped_ids_are_kept(
             assert listed["team-retro"]["source"] == "server"
             run = await call(client, "run_playbook", playbook_id="team-retro")
             assert run["status"] == "awaiting_input"
+
+
+def test_codifier_publish_and_run_a_local_file_in_the_terminal(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from tests.server_harness import ROOT, server_env
+
+    env = server_env(tmp_path / "home", None)
+    folder = tmp_path / "team"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "incident-review.yaml").write_text(INCIDENT)
+    (folder / "templates" / "incident-learnings.md.j2").write_text(TEMPLATE)
+    (folder / "broken-playbook.yaml").write_text(BROKEN)
+    artifact = tmp_path / "learnings.md"
+    artifact.write_text("# Learnings\n\nRun jobs idempotently.\n")
+
+    def cli(*args: str, script: str = "") -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "codifier.cli.main", *args],
+            cwd=ROOT, env=env, input=script, capture_output=True, text=True, timeout=120,
+        )  # fmt: skip
+
+    local = cli(
+        "run", str(folder / "incident-review.yaml"), "--templates", str(folder / "templates"),
+        "--project", "terminal-team", "--workdir", str(tmp_path / "prompts"),
+        script=f"The job ran twice.\n{artifact}\n",
+    )  # fmt: skip
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "completed; session" in local.stdout
+    prompt = (tmp_path / "prompts" / "learnings.prompt.md").read_text()
+    assert prompt.startswith("MARKER-ONE")
+    assert "The job ran twice." in prompt
+
+    published = cli(
+        "publish", str(folder / "incident-review.yaml"), str(folder / "broken-playbook.yaml"),
+        "--templates", str(folder / "templates"),
+    )  # fmt: skip
+    assert published.returncode == 1  # one of the two did not check
+    assert "published incident-review version 1 (server-wide)" in published.stdout
+    assert "broken-playbook.yaml: not published: the playbook does not check" in published.stdout
+    by_id = cli(
+        "run", "incident-review", "--project", "terminal-team",
+        "--workdir", str(tmp_path / "prompts2"), script=f"Twice again.\n{artifact}\n",
+    )  # fmt: skip
+    assert by_id.returncode == 0, by_id.stdout + by_id.stderr
+    assert (tmp_path / "prompts2" / "learnings.prompt.md").read_text().startswith("MARKER-ONE")

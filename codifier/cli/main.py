@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codifier import __version__
-from codifier.cli import admin, check, reindex, render, run, schema, serve
+from codifier.cli import admin, check, publish, reindex, render, run, schema, serve
 from codifier.cli.check import UsageError
 from codifier.config import SettingsError, check_environment
 
@@ -33,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("schema", "print the playbook JSON Schema", schema.add_arguments, schema.run),
         ("serve", "start the MCP server", serve.add_arguments, serve.run),
         ("run", "run a playbook in the terminal", run.add_arguments, run.run),
+        ("publish", "publish playbooks to the server", publish.add_arguments, publish.run),
         ("migrate", "apply database migrations", admin.add_migrate_arguments, admin.run_migrate),
         ("keys", "manage API keys", admin.add_keys_arguments, admin.run_keys),
         ("reindex", "embed memories that lack a vector", reindex.add_arguments, reindex.run),
@@ -45,7 +46,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that read the server's settings; the others only read files.
-_SERVER_COMMANDS = {"serve", "run", "migrate", "keys", "reindex"}
+_SERVER_COMMANDS = {"serve", "run", "publish", "migrate", "keys", "reindex"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
