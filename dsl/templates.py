@@ -10,6 +10,10 @@ A template starts with
       tables: list<string>?
     -#}
 
+`output:` is markdown (the default), yaml or json; for yaml and json an optional `schema:`
+(a JSON Schema of the parsed artifact) says what the document must hold. The server checks
+artifacts against both (dsl.artifacts).
+
 Templates render in a sandboxed environment with strict undefined; the values people
 supply are passed as data and never compiled as templates.
 """
@@ -27,6 +31,7 @@ import yaml
 from jinja2 import meta
 from jinja2.sandbox import SandboxedEnvironment
 
+from dsl.artifacts import OUTPUTS, STRUCTURED, schema_problem
 from dsl.diagnostics import Diagnostic, Reporter, did_you_mean
 from dsl.library import Param, TemplateFile
 from dsl.span import Span
@@ -40,7 +45,7 @@ _ENV = SandboxedEnvironment(
     autoescape=False,
 )
 _HEADER = re.compile(r"\A\{#-?(?P<body>.*?)-?#\}", re.DOTALL)
-_HEADER_KEYS = {"description", "output", "inputs"}
+_HEADER_KEYS = {"description", "output", "inputs", "schema"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +56,8 @@ class TemplateSig:
     output: str
     inputs: tuple[Param, ...]
     problems: tuple[Diagnostic, ...] = field(default=())
+    # The JSON Schema an artifact must fit (yaml and json outputs only), already checked.
+    schema: dict[str, Any] | None = field(default=None, hash=False)
 
     def input(self, name: str) -> Param | None:
         return next((p for p in self.inputs if p.name == name), None)
@@ -73,6 +80,25 @@ def _header_key_span(text: str, header: re.Match[str], key: str) -> Span:
     if match is None:
         return Span.point(1, 1)
     return _span_at(text, match.start(1), len(key))
+
+
+def _schema_span(text: str, header: re.Match[str], path: list[str | int]) -> Span:
+    """Where the part of `schema:` at `path` is written: the deepest key of the path found
+    in order below `schema:` (list indexes are skipped), or `schema:` itself."""
+    schema_key = re.compile(r"^schema[ \t]*:", re.MULTILINE)
+    found = schema_key.search(text, header.start("body"), header.end("body"))
+    if found is None:
+        return Span.point(1, 1)
+    span, offset = _span_at(text, found.start(), len("schema")), found.start()
+    for part in path:
+        if not isinstance(part, str):
+            continue
+        key = re.compile(rf"([\"']?)({re.escape(part)})\1[ \t]*:")
+        match = key.search(text, offset + 1, header.end("body"))
+        if match is None:
+            break
+        span, offset = _span_at(text, match.start(2), len(part)), match.start(2)
+    return span
 
 
 _CODE = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
@@ -156,6 +182,7 @@ def _read_signature(
     inputs: list[Param] = []
     broken: set[str] = set()  # declared inputs whose type is wrong (already reported)
     description = output = ""
+    schema: dict[str, Any] | None = None
     if isinstance(data, dict) and header is not None:
         for key in data:
             if key not in _HEADER_KEYS:
@@ -164,10 +191,19 @@ def _read_signature(
                     _header_key_span(text, header, str(key)),
                     f"unknown header key '{key}'",
                     did_you_mean(str(key), _HEADER_KEYS)
-                    or "the header takes description, output and inputs",
+                    or "the header takes description, output, inputs and schema",
                 )
         description = str(data.get("description") or "")
         output = str(data.get("output") or "markdown")
+        if output not in OUTPUTS:
+            reporter.report(
+                "T305",
+                _header_key_span(text, header, "output"),
+                f"unknown output '{output}'",
+                did_you_mean(output, OUTPUTS) or "output is one of markdown, yaml, json",
+            )
+        if "schema" in data:
+            schema = _read_schema(text, header, data["schema"], output, reporter)
         declared = data.get("inputs") or {}
         if not isinstance(declared, dict):
             reporter.report(
@@ -220,7 +256,34 @@ def _read_signature(
         output=output,
         inputs=tuple(inputs),
         problems=tuple(reporter.items),
+        schema=schema,
     )
+
+
+def _read_schema(
+    text: str, header: re.Match[str], schema: Any, output: str, reporter: Reporter
+) -> dict[str, Any] | None:
+    """The header's `schema:` when it is a usable JSON Schema for this output."""
+    if output not in STRUCTURED:
+        reporter.report(
+            "T305",
+            _header_key_span(text, header, "schema"),
+            f"'schema' applies to output yaml or json, not {output}",
+            "declare output: yaml or output: json, or remove schema:",
+        )
+        return None
+    problem = schema_problem(schema)
+    if problem is not None:
+        message, path = problem
+        hint = (
+            "patterns are RE2: no lookaround and no backreferences"
+            if "is not a 'regex'" in message
+            else "see https://json-schema.org/draft/2020-12 for the keywords"
+        )
+        reporter.report("T305", _schema_span(text, header, path), message, hint)
+        return None
+    assert isinstance(schema, dict)
+    return schema
 
 
 class RenderError(ValueError):
