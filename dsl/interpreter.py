@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from dsl.artifacts import check_artifact
 from dsl.conform import complete, json_schema, mismatch
 from dsl.evaluate import Env, evaluate
 from dsl.functions import EvalError
@@ -56,6 +57,7 @@ class Generate:
     template: str
     prompt: str
     output_format: str
+    schema: dict[str, Any] | None = field(default=None, hash=False)  # what an artifact must fit
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,8 +166,9 @@ class Interpreter:
         if step.kind == "store":
             value = self._check_answer(step, env, value)
         elif step.kind == "generate":
-            if not isinstance(value, str) or not value.strip():
+            if not isinstance(value, str):
                 raise AnswerError(f"step '{step.id}' needs the generated artifact as text")
+            self._check_artifact(step, value)
         else:
             result_type = strip_optional(self._type(step.output_type))
             problem = mismatch(value, result_type, "the result")
@@ -272,7 +275,7 @@ class Interpreter:
                         raise EvalError(problem)
                     args[param.name] = complete(args[param.name], param.type)
             prompt = render(template, sig, args)
-            return Generate(ref, name, prompt, sig.output)
+            return Generate(ref, name, prompt, sig.output, sig.schema)
         if step.kind == "skill-invoke":
             return InvokeSkill(ref, step.setting("skill"), args)
         sql = args.get("sql")
@@ -331,6 +334,19 @@ class Interpreter:
                         f"step '{step.id}': {json.dumps(item)} is not one of the choices ({shown})"
                     )
         return value
+
+    def _check_artifact(self, step: StepIR, artifact: str) -> None:
+        """The artifact must be what the step's template declares (its output format and
+        schema); it is refused otherwise, and the run stays at the step."""
+        template = self.library.templates.get(step.setting("template"))
+        if template is None:  # no longer installed: only an empty artifact can be told
+            output, schema = "markdown", None
+        else:
+            sig = read_signature(template, self.library.records)
+            output, schema = sig.output, sig.schema
+        problem = check_artifact(artifact, output, schema)
+        if problem is not None:
+            raise AnswerError(f"step '{step.id}': the artifact {problem}")
 
     def _memory(self, step: StepIR, env: Env, value: Any) -> MemoryWrite:
         assert step.remember is not None

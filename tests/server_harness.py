@@ -175,6 +175,12 @@ def scripted_llm(step_id: str, prompt: str) -> str:
     shaped like what the prompt asks for."""
     if "sql" in prompt.lower() and step_id == "queries":
         return "### Q1: Orders per customer\n```sql\nSELECT count(*) AS n FROM orders\n```\n"
+    if step_id == "evals":  # the evals template declares output yaml and a schema
+        return (
+            '```yaml\nevals:\n  - id: E1\n    rule: R1\n    title: "Amounts are integer cents"\n'
+            '    pass: ["rg -n float src/billing/ finds no matches"]\n'
+            '    fail: ["a float amount in src/billing/"]\n    how_to_check: grep\n```\n'
+        )
     return (
         f"# {step_id}\n\nArtifact for {step_id}, written from a {len(prompt)}-character prompt.\n"
     )
