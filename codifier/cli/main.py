@@ -7,7 +7,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from codifier import __version__
-from codifier.cli import admin, check, publish, reindex, render, run, schema, serve
+from codifier.cli import admin, check, export, publish, reindex, render, run, schema, serve
 from codifier.cli.check import UsageError
 from codifier.config import SettingsError, check_environment
 
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
         ("migrate", "apply database migrations", admin.add_migrate_arguments, admin.run_migrate),
         ("keys", "manage API keys", admin.add_keys_arguments, admin.run_keys),
         ("reindex", "embed memories that lack a vector", reindex.add_arguments, reindex.run),
+        ("export", "write rules for other assistants", export.add_arguments, export.run),
     ]
     for name, help_text, add, handler in table:
         sub = commands.add_parser(name, help=help_text, description=help_text)
@@ -46,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 # Commands that read the server's settings; the others only read files.
-_SERVER_COMMANDS = {"serve", "run", "publish", "migrate", "keys", "reindex"}
+_SERVER_COMMANDS = {"serve", "run", "publish", "migrate", "keys", "reindex", "export"}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
