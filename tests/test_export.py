@@ -79,7 +79,9 @@ def stored(server: ServerProcess) -> dict[str, Any]:
     return anyio.run(work)
 
 
-def export(home: Path, out: Path, fmt: str, *more: str) -> subprocess.CompletedProcess[str]:
+def export(
+    home: Path, out: Path, fmt: str, *more: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [
             sys.executable,
@@ -95,7 +97,7 @@ def export(home: Path, out: Path, fmt: str, *more: str) -> subprocess.CompletedP
             *more,
         ],
         cwd=ROOT,
-        env=server_env(home),
+        env=server_env(home, extra=env),
         capture_output=True,
         text=True,
         timeout=120,
@@ -193,6 +195,29 @@ def test_a_hand_written_claude_md_is_kept_unless_forced(
     (tmp_path / "AGENTS.md").write_text(hand_written)
     assert export(server_home, tmp_path, "agents-md").returncode != 0
     assert (tmp_path / "AGENTS.md").read_text() == hand_written
+
+
+def test_an_export_is_bounded_and_says_so_and_never_writes_through_a_link(
+    server_home: Path, stored: dict[str, Any], tmp_path: Path
+) -> None:
+    del stored
+    cut = export(server_home, tmp_path / "cut", "agents-md", env={"CODIFIER_EXPORT_MAX_RULES": "2"})
+    assert cut.returncode == 0, cut.stderr
+    assert "2 of 5 current rules exported (the newest)" in cut.stderr
+    text = (tmp_path / "cut" / "AGENTS.md").read_text(encoding="utf-8")
+    assert "newest 2 of the project's 5 current rules" in text
+    rules = [title for level, title in headings(text) if level == 3 and title != "Overview"]
+    assert sorted(rules) == sorted([REPLACEMENT[0], *list(CURRENT)[-1:]])  # the newest two
+
+    elsewhere = tmp_path / "elsewhere.md"
+    elsewhere.write_text("not yours\n")
+    linked = tmp_path / "linked"
+    linked.mkdir()
+    (linked / "AGENTS.md").symlink_to(elsewhere)
+    refused = export(server_home, linked, "agents-md", "--force")
+    assert refused.returncode != 0
+    assert "symbolic link" in refused.stderr
+    assert elsewhere.read_text() == "not yours\n"
 
 
 def parse_mdc(text: str) -> tuple[dict[str, Any], str]:
