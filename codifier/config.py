@@ -74,6 +74,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     a command at start with one line naming it (SettingsError), not at first use."""
     from codifier.codemap.languages import ParseLimits
     from codifier.embeddings import EmbeddingSettings
+    from codifier.export.settings import ExportSettings
     from codifier.limits import Limits
     from codifier.packer.settings import PackSettings
     from codifier.snapshots.settings import CodeSettings
@@ -87,6 +88,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         EmbeddingSettings.from_env,
         CodeSettings.from_env,
         ParseLimits.from_env,
+        ExportSettings.from_env,
     )
     for read in readers:
         try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from collections.abc import Iterable
@@ -72,3 +73,14 @@ def load_library(template_dirs: Iterable[Path] = (), extra_sources: Iterable[str
         data_sources=configured_sources() | frozenset(extra_sources),
         sql_guard=check_read_only,
     )
+
+
+def library_with(library: Library, templates: dict[str, str] | None) -> Library:
+    """The library plus a playbook's own templates (which win by name, for it only)."""
+    if not templates:
+        return library
+    extra = {
+        name: TemplateFile(name, f"templates/{name}{TEMPLATE_SUFFIX}", text)
+        for name, text in templates.items()
+    }
+    return dataclasses.replace(library, templates={**library.templates, **extra})

@@ -30,6 +30,7 @@ from tests.server_harness import (
     free_port,
     http_client,
     running,
+    scripted_llm,
 )
 
 pytestmark = pytest.mark.anyio
@@ -438,13 +439,14 @@ async def test_playbook_memories_respect_the_size_limit_and_the_quota(
         # evals, is refused and nothing of that answer is kept.
         at_evals = await drive(client, at_description, INIT_ANSWERS, stop_at="evals")
         assert at_evals["step"]["id"] == "evals", at_evals
-        text = await refusal(client, "advance_step", session_id=sid, step_id="evals", input="# e")
+        evals = scripted_llm("evals", "")  # fits the evals template's schema
+        text = await refusal(client, "advance_step", session_id=sid, step_id="evals", input=evals)
         assert_one_sentence(text, "quota")
         assert "step 'evals' cannot remember its result: the project holds 3 memories" in text
         memories = await stored(client, project)
         assert len(memories) == 3
         await call(client, "delete_memory", project_id=project, id=memories[0]["id"])
-        after = await call(client, "advance_step", session_id=sid, step_id="evals", input="# e")
+        after = await call(client, "advance_step", session_id=sid, step_id="evals", input=evals)
         assert after["step"]["id"] == "requirements"
 
 

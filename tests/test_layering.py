@@ -14,7 +14,7 @@ DSL = ROOT / "dsl"
 STAGES = [
     {"span", "codes"},
     {"diagnostics"},
-    {"types", "source", "values", "expr", "library", "conform"},
+    {"types", "source", "values", "expr", "library", "conform", "artifacts"},
     {"syntax", "functions", "stdlib", "templates", "evaluate"},
     {"check"},
     {"ir", "suppress", "formats", "schema"},

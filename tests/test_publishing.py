@@ -266,3 +266,39 @@ def test_codifier_publish_and_run_a_local_file_in_the_terminal(tmp_path: Path) -
     )  # fmt: skip
     assert by_id.returncode == 0, by_id.stdout + by_id.stderr
     assert (tmp_path / "prompts2" / "learnings.prompt.md").read_text().startswith("MARKER-ONE")
+
+
+def test_folders_of_playbooks_load_at_start_checked_the_same_way(tmp_path: Path) -> None:
+    from tests.server_harness import running
+
+    folder = tmp_path / "team-playbooks"
+    (folder / "templates").mkdir(parents=True)
+    (folder / "incident-review.yaml").write_text(INCIDENT)
+    (folder / "templates" / "incident-learnings.md.j2").write_text(TEMPLATE)
+    home = tmp_path / "home"
+    home.mkdir()
+
+    async def use(url: str) -> None:
+        async with http_client(url, ADMIN_TOKEN) as admin:
+            listed = {p["id"]: p for p in (await call(admin, "list_playbooks"))["playbooks"]}
+            assert listed["incident-review"]["source"] == "server"
+            project = await call(admin, "manage_projects", operation="create", name="folders")
+            run = await call(
+                admin, "run_playbook", playbook_id="incident-review",
+                project_id=project["project"]["id"],
+            )  # fmt: skip
+            step = await call(
+                admin, "advance_step", session_id=run["session_id"], step_id="summary", input="x"
+            )
+            assert step["generate_request"]["prompt"].startswith("MARKER-ONE")
+
+    with running(home, extra={"CODIFIER_PLAYBOOK_DIRS": str(folder)}) as server:
+        anyio.run(use, server.url)
+    (folder / "broken-playbook.yaml").write_text(BROKEN)
+    from tests.server_harness import ServerProcess as Process
+
+    with pytest.raises(RuntimeError, match="server exited early") as failure:
+        Process(home, extra={"CODIFIER_PLAYBOOK_DIRS": str(folder)}).start()
+    assert "broken-playbook.yaml does not check clean" in str(failure.value)
+    assert "unknown type 'strng'" in str(failure.value)
+    assert "Traceback" not in str(failure.value)

@@ -24,10 +24,11 @@ import anyio
 from codifier.cli.check import UsageError
 from codifier.cli.publish import template_sources
 from codifier.config import Settings
+from codifier.library import library_with
 from codifier.server.app import open_services
 from codifier.server.errors import CallError
 from codifier.server.principal import ADMIN_PRINCIPAL
-from codifier.server.publishing import Resolved, library_with
+from codifier.server.publishing import Resolved
 from codifier.server.services import Services
 from dsl.compiler import compile_playbook
 from dsl.formats import header

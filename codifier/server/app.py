@@ -22,7 +22,7 @@ from starlette.status import WS_1008_POLICY_VIOLATION
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from codifier import __version__
-from codifier.catalog import load_catalog
+from codifier.catalog import Entry, load_catalog
 from codifier.config import Settings, check_environment
 from codifier.db.embedded import release_embedded
 from codifier.db.supervisor import supervise_embedded
@@ -31,6 +31,7 @@ from codifier.library import load_library
 from codifier.limits import Limits
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import clean_stale
+from codifier.server.exports import register_export_resources
 from codifier.server.principal import Principal, authenticate, current_principal
 from codifier.server.services import Services
 from codifier.server.tools import (
@@ -43,6 +44,7 @@ from codifier.skills import IMPLEMENTATIONS, bind
 from codifier.sources.registry import default_source, load_sources
 from codifier.store.database import Database, DatabaseUnavailable
 from codifier.store.store import open_database
+from dsl.library import Library
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 PUBLIC_PATHS = {"/health"}
@@ -71,17 +73,26 @@ def build_mcp(holder: ServicesHolder) -> MCPServer:
         ),
     )
     register_tools(server, holder)
+    register_export_resources(server, holder)
     if os.environ.get("CODIFIER_BENCH_ECHO") == "1":
         register_bench_echo(server)
     return server
 
 
-async def open_services(settings: Settings) -> tuple[Database, Services]:
+def load_playbooks() -> tuple[Library, dict[str, Entry]]:
+    """The language library and the playbooks run without a publish (shipped, and
+    CODIFIER_PLAYBOOK_DIRS); ValueError (one line) if any does not check."""
+    library = load_library()
+    bind(library.skills, IMPLEMENTATIONS)
+    return library, load_catalog(library)
+
+
+async def open_services(
+    settings: Settings, playbooks: tuple[Library, dict[str, Entry]] | None = None
+) -> tuple[Database, Services]:
     try:
         check_environment()
-        library = load_library()
-        bind(library.skills, IMPLEMENTATIONS)
-        catalog = load_catalog(library)
+        library, catalog = playbooks or load_playbooks()
         sources = load_sources()
         default = default_source(sources)
     except ValueError as error:
@@ -203,6 +214,10 @@ def create_app(settings: Settings) -> Starlette:
             f"refusing to serve on {settings.host} without API_AUTH_TOKEN; "
             "set it, or bind to 127.0.0.1"
         )
+    try:  # checked before serving, so a playbook that does not check is one line
+        playbooks = load_playbooks()
+    except ValueError as error:
+        raise StartupError(str(error)) from None
     runtime = Runtime(settings)
     mcp = build_mcp(runtime.holder)
     security = transport_security(settings)
@@ -217,7 +232,7 @@ def create_app(settings: Settings) -> Starlette:
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         embedded = settings.database_url is None
         try:
-            db, services = await open_services(settings)
+            db, services = await open_services(settings, playbooks)
         except BaseException:
             if embedded:
                 release_embedded(settings.home)

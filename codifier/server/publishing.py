@@ -9,7 +9,6 @@ publish never changes a running session.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from uuid import UUID
 import anyio
 
 from codifier.catalog import Entry
+from codifier.library import library_with
 from codifier.server.access import Access
 from codifier.server.errors import CallError, conflict, invalid, not_found, shown
 from codifier.server.principal import Principal
@@ -28,7 +28,7 @@ from dsl.codes import Severity
 from dsl.compiler import compile_playbook
 from dsl.diagnostics import Diagnostic
 from dsl.ir import Program
-from dsl.library import Library, TemplateFile
+from dsl.library import Library
 
 MAX_SOURCE_BYTES = 1024 * 1024  # the language's own bound on a playbook file
 MAX_TEMPLATES = 50
@@ -46,17 +46,6 @@ class Resolved:
     templates: dict[str, str] | None
     source: str  # shipped | server | project
     version: int  # the shipped playbook's own version, or the published version
-
-
-def library_with(library: Library, templates: dict[str, str] | None) -> Library:
-    """The shipped library plus a published version's templates (which win by name)."""
-    if not templates:
-        return library
-    extra = {
-        name: TemplateFile(name, f"templates/{name}.md.j2", text)
-        for name, text in templates.items()
-    }
-    return dataclasses.replace(library, templates={**library.templates, **extra})
 
 
 def diagnostic_line(d: Diagnostic) -> str:
@@ -107,7 +96,8 @@ class Publisher:
         program = result.program
         if program.id in self.catalog:
             raise conflict(
-                f"'{program.id}' is a playbook shipped with the server; give yours another id"
+                f"'{program.id}' is a playbook shipped with the server or loaded from its"
+                " CODIFIER_PLAYBOOK_DIRS; give yours another id"
             )
         scope = ADMIN if project is None else Scope.project(project)
         async with self.db.transaction(scope) as conn:
@@ -138,10 +128,10 @@ class Publisher:
         if entry is not None:
             if version is not None and version != entry.program.version:
                 raise not_found(
-                    f"shipped playbook '{playbook_id}' has version {entry.program.version}"
-                    f" only, not {version}"
+                    f"{entry.origin} playbook '{playbook_id}' has version"
+                    f" {entry.program.version} only, not {version}"
                 )
-            return Resolved(entry.program, None, "shipped", entry.program.version)
+            return Resolved(entry.program, entry.templates, entry.origin, entry.program.version)
         async with self.db.transaction(Scope.project(project)) as conn:
             row = await playbooks.find(conn, project, playbook_id, version)
         if row is None:

@@ -12,6 +12,7 @@ from uuid import UUID, uuid4
 
 from codifier import snapshots
 from codifier.catalog import Entry
+from codifier.library import library_with
 from codifier.limits import Limits
 from codifier.search import StatsCache
 from codifier.search.indexer import MemoryIndexer
@@ -19,7 +20,7 @@ from codifier.server.access import Access, require_id
 from codifier.server.data import DataTools
 from codifier.server.errors import CallError, conflict, invalid, not_found, quota, shown
 from codifier.server.principal import Principal
-from codifier.server.publishing import Publisher, Resolved, library_with
+from codifier.server.publishing import Publisher, Resolved
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
 from codifier.storable import json_bytes, value_problem
 from codifier.store import memories, sessions
@@ -73,7 +74,7 @@ class RunTools:
     async def list(self, who: Principal, role: str | None) -> dict[str, Any]:
         """Shipped playbooks, then the server-wide and the caller's project's published
         ones (newest version of each), each with its `source` and `version`."""
-        listed = [(e.program, "shipped", e.program.version) for e in self.catalog.values()]
+        listed = [(e.program, e.origin, e.program.version) for e in self.catalog.values()]
         listed += await self.publisher.published(who)
         items = []
         for program, source, version in listed:
@@ -434,6 +435,8 @@ def step_result(session_id: str, effect: Effect) -> dict[str, Any]:
             "prompt": effect.prompt,
             "output_format": effect.output_format,
         }
+        if effect.schema is not None:  # what the artifact must fit (advance_step checks)
+            result["generate_request"]["schema"] = effect.schema
     elif isinstance(effect, Done):
         result["outputs"] = effect.outputs
     elif isinstance(effect, Failed):
