@@ -8,6 +8,7 @@ document the host persists after every transition; any process can resume it.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from typing import Any
 from dsl.artifacts import check_artifact
 from dsl.conform import complete, json_schema, mismatch
 from dsl.evaluate import Env, evaluate
+from dsl.expr.nodes import Attr, Name
 from dsl.functions import EvalError
 from dsl.ir import Program, StepIR
 from dsl.library import Library
@@ -49,6 +51,7 @@ class Ask:
     expects: dict[str, Any]
     choices: list[Any] | None = None
     default: Any = None
+    notice: str | None = None  # why the run came back to this question
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,13 +157,16 @@ class Interpreter:
             pc = state["pc"]
             ref = self._ref(self.program.steps[pc]) if pc < len(self.program.steps) else None
             return Failed(ref, str(state["error"]))
-        return self._advance(dict(state)).effect
+        effect = self._advance(dict(state)).effect
+        notice = state.get("notice")
+        return _with_notice(effect, notice) if isinstance(notice, str) else effect
 
     def resume(self, saved: Mapping[str, Any], value: Any) -> Transition:
         """Feed the answer (or skill/query result) for the current step."""
         state: dict[str, Any] = json.loads(json.dumps(saved))  # the caller's stays as it was
         if state["status"] in ("completed", "failed"):
             raise AnswerError(f"the run is {state['status']}; there is nothing to answer")
+        state.pop("notice", None)
         step = self.program.steps[state["pc"]]
         env = self._env(state)
         if step.kind == "store":
@@ -207,12 +213,28 @@ class Interpreter:
                 f"step '{step_id}' is not before the session's current step; only an earlier"
                 " step can be rewound to"
             )
+        state.pop("notice", None)
         kept = {s.id for s in steps[:index]}
         state["outputs"] = {k: v for k, v in state["outputs"].items() if k in kept}
         state["pc"] = index
         state["status"] = "running"
         state["error"] = None
         return self._advance(state)
+
+    def send_back(self, saved: Mapping[str, Any], reason: str) -> Transition:
+        """A server-side step could not use an earlier answer: go back to the latest
+        question (store step) its arguments depend on, saying why; fail when none does."""
+        state: dict[str, Any] = json.loads(json.dumps(saved))
+        steps = self.program.steps
+        step = steps[state["pc"]]
+        used = _referenced_steps(step)
+        earlier = [s for s in steps[: state["pc"]] if s.kind == "store" and s.id in used]
+        if not earlier:
+            return self._fail(state, step, reason)
+        notice = f"step '{step.id}' could not use this answer: {reason}"
+        back = self.rewind(state, earlier[-1].id)
+        back.state["notice"] = notice  # kept until the question is answered
+        return Transition(back.state, _with_notice(back.effect, notice), back.memories)
 
     def fail(self, saved: Mapping[str, Any], error: str) -> Transition:
         """A server-side effect could not be carried out."""
@@ -254,12 +276,20 @@ class Interpreter:
         args = {name: evaluate(value, env) for name, value in step.args}
         if step.kind == "store":
             answer = self._type(step.setting("type"))
+            prompt = str(args["prompt"])
+            choices = args.get("choices")
+            if isinstance(choices, list) and not choices:
+                raise EvalError(
+                    f"step '{step.id}' has no choices to offer (its choices came out empty),"
+                    " so no answer is possible; start a new run with other inputs, or rewind"
+                    " to an earlier step"
+                )
             return Ask(
                 ref,
-                prompt=str(args["prompt"]),
+                prompt=prompt,
                 answer_type=str(answer),
-                expects=json_schema(answer),
-                choices=args.get("choices"),
+                expects=answer_schema(answer, prompt, choices, args.get("default")),
+                choices=choices,
                 default=args.get("default"),
             )
         if step.kind == "generate":
@@ -326,7 +356,12 @@ class Interpreter:
                 choices = evaluate(choices_value, env)
             except EvalError as error:
                 raise AnswerError(f"step '{step.id}': {error}") from None
-            picked = value if isinstance(strip_optional(answer), ListT) else [value]
+            listed = isinstance(strip_optional(answer), ListT)
+            picked = value if listed else [value]
+            if listed and isinstance(choices, list) and not picked:
+                raise AnswerError(f"step '{step.id}': choose at least one of the choices")
+            if listed and len({json.dumps(i, sort_keys=True) for i in picked}) != len(picked):
+                raise AnswerError(f"step '{step.id}': a choice is given more than once")
             for item in picked:
                 if isinstance(choices, list) and item not in choices:
                     shown = ", ".join(json.dumps(c) for c in choices)
@@ -382,3 +417,44 @@ class Interpreter:
     @staticmethod
     def _what(step: StepIR) -> str:
         return str(step.setting("skill") or step.setting("operation"))
+
+
+def answer_schema(answer: Type, prompt: str, choices: Any, default: Any) -> dict[str, Any]:
+    """The JSON Schema of a store step's answer, complete: choices as `enum` (for a list,
+    `items.enum`, `uniqueItems` and at least one item), the default and the prompt."""
+    schema = json_schema(answer)
+    base = strip_optional(answer)
+    inner = schema["anyOf"][0] if base is not answer and "anyOf" in schema else schema
+    if isinstance(choices, list):
+        if isinstance(base, ListT):
+            inner["items"] = {**inner.get("items", {}), "enum": choices}
+            inner["uniqueItems"] = True
+            inner["minItems"] = 1
+        else:
+            inner["enum"] = choices
+    if default is not None:
+        schema["default"] = default
+    schema["description"] = prompt
+    return schema
+
+
+def _referenced_steps(step: StepIR) -> set[str]:
+    """Ids X of every `steps.X...` its arguments read."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Attr) and isinstance(node.target, Name) and node.target.name == "steps":
+            found.add(node.name)
+        if isinstance(node, tuple | list):
+            for item in node:
+                walk(item)
+        elif hasattr(node, "__dataclass_fields__"):
+            for name in node.__dataclass_fields__:
+                walk(getattr(node, name))
+
+    walk(step.args)
+    return found
+
+
+def _with_notice(effect: Effect, notice: str) -> Effect:
+    return dataclasses.replace(effect, notice=notice) if isinstance(effect, Ask) else effect

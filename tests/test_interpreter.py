@@ -77,7 +77,13 @@ def test_research_runs_start_to_finish(library: Library) -> None:
     assert isinstance(t.effect, Ask)
     assert t.effect.choices == ["orders", "customers"]
     assert t.effect.prompt.endswith("Available: orders, customers")
-    assert t.effect.expects == {"type": "array", "items": {"type": "string"}}
+    assert t.effect.expects == {
+        "type": "array",
+        "items": {"type": "string", "enum": t.effect.choices},
+        "uniqueItems": True,
+        "minItems": 1,
+        "description": t.effect.prompt,
+    }
 
     before = _persisted(t)
     with pytest.raises(AnswerError, match="not one of the choices"):

@@ -39,7 +39,11 @@ async def _initialize_project(client: Client) -> None:
         "index": 0,
         "count": 9,
     }
-    assert started["expects"] == {"type": "string"}
+    assert started["expects"] == {
+        "type": "string",
+        "default": started["default"],
+        "description": started["prompt"],
+    }
     finished = await drive(client, started, INIT_ANSWERS)
     assert finished["status"] == "completed", finished
     assert set(finished["outputs"]) == {"rules", "evals", "requirements", "roadmap", "snapshots"}

@@ -375,7 +375,10 @@ class RunTools:
             try:
                 result = await self._server_effect(project, effect, machine.program.role, who)
             except (SkillError, CallError, snapshots.SnapshotError) as error:
-                transition = machine.fail(before, str(error))
+                if _answer_caused(error):  # back to the question it came from, with why
+                    transition = machine.send_back(before, _reason(error))
+                else:
+                    transition = machine.fail(before, str(error))
             else:
                 if problem := value_problem(result, "the result"):
                     transition = machine.fail(before, f"{problem}, which cannot be stored")
@@ -412,6 +415,18 @@ class RunTools:
         )
 
 
+def _answer_caused(error: Exception) -> bool:
+    """A refusal of what the step was given (a bad URL or path, unknown tables), not an
+    outage: the person can answer again. Skills raise SkillError for bad arguments."""
+    code = getattr(error, "code", "invalid")
+    return isinstance(error, SkillError) or code in ("invalid", "not_found", "refused")
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    return text.split("] ", 1)[1] if text.startswith("[") and "] " in text else text
+
+
 def fit_title(title: str, most: int) -> str:
     """A title within `most` characters: cut, with "…" saying so."""
     return title if len(title) <= most else title[: most - 1] + "…"
@@ -430,6 +445,8 @@ def step_result(session_id: str, effect: Effect) -> dict[str, Any]:
             result["choices"] = effect.choices
         if effect.default is not None:
             result["default"] = effect.default
+        if effect.notice is not None:
+            result["notice"] = effect.notice
     elif isinstance(effect, Generate):
         result["generate_request"] = {
             "prompt": effect.prompt,
