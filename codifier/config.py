@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,9 @@ class Settings:
     database_admin_url: str | None = None
     # Seconds between checks that the embedded database is alive (and restarts).
     db_watchdog_seconds: float = WATCHDOG_SECONDS
+    # CODIFIER_CORS_ORIGINS: browser origins allowed to call the server (comma-separated,
+    # e.g. https://app.example.com; "*" for any). Unset: no CORS, browsers are refused.
+    cors_origins: tuple[str, ...] = ()
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -45,12 +49,30 @@ class Settings:
             db_watchdog_seconds=_seconds(
                 env, "CODIFIER_DB_WATCHDOG_SECONDS", WATCHDOG_SECONDS, _WATCHDOG_RANGE
             ),
+            cors_origins=_origins(env.get("CODIFIER_CORS_ORIGINS", "")),
         )
 
     def __repr__(self) -> str:  # never show secrets
         url = "set" if self.database_url else "embedded"
         token = "set" if self.admin_token else "unset"
         return f"Settings(home={self.home}, database={url}, admin_token={token})"
+
+
+_ORIGIN = re.compile(
+    r"^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:[0-9]{1,5})?$"
+)
+
+
+def _origins(raw: str) -> tuple[str, ...]:
+    """Browser origins (scheme://host[:port], no path), or "*"."""
+    origins = tuple(part.strip().rstrip("/") for part in raw.split(",") if part.strip())
+    for origin in origins:
+        if origin != "*" and not _ORIGIN.match(origin):
+            raise ValueError(
+                f"CODIFIER_CORS_ORIGINS holds '{origin[:80]}', which is not an origin;"
+                " write scheme://host[:port] (no path), comma-separated, or *"
+            )
+    return origins
 
 
 def _seconds(

@@ -15,6 +15,7 @@ from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
@@ -107,15 +108,34 @@ async def open_services(
 
 
 def transport_security(settings: Settings) -> TransportSecuritySettings:
-    if settings.host in LOOPBACK:
+    if settings.host in LOOPBACK and "*" not in settings.cors_origins:
+        # The browser origins the operator allowed (CODIFIER_CORS_ORIGINS) may send too;
+        # "*" (any origin) leaves the bearer token as the only check, as behind a proxy.
         return TransportSecuritySettings(
             enable_dns_rebinding_protection=True,
             allowed_hosts=["127.0.0.1:*", "localhost:*", "[::1]:*"],
-            allowed_origins=["http://127.0.0.1:*", "http://localhost:*", "http://[::1]:*"],
+            allowed_origins=[
+                "http://127.0.0.1:*",
+                "http://localhost:*",
+                "http://[::1]:*",
+                *settings.cors_origins,
+            ],
         )
     # Behind a proxy (Fly) the Host header is the public name; every request needs a
     # bearer token here, which is what DNS-rebinding protection stands in for.
     return TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+
+# What a browser-based MCP client sends, and what it must be able to read back.
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "Accept",
+    "Mcp-Session-Id",
+    "Mcp-Protocol-Version",
+    "Last-Event-ID",
+]
+CORS_EXPOSED_HEADERS = ["Mcp-Session-Id", "Mcp-Protocol-Version", "WWW-Authenticate"]
 
 
 class AuthMiddleware:
@@ -270,4 +290,16 @@ def create_app(settings: Settings) -> Starlette:
     )
     app.add_middleware(AuthMiddleware, runtime=runtime)
     app.add_middleware(ExactMcpPath)
+    if settings.cors_origins:
+        # Outermost: a browser's preflight is answered before authentication (it carries
+        # no credentials), and every answer, a 401 included, carries the CORS headers.
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(settings.cors_origins),
+            allow_methods=["GET", "POST", "DELETE", "OPTIONS"],
+            allow_headers=CORS_REQUEST_HEADERS,
+            expose_headers=CORS_EXPOSED_HEADERS,
+            allow_credentials=False,  # bearer tokens, never cookies
+            max_age=600,
+        )
     return app
