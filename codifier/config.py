@@ -12,6 +12,21 @@ WATCHDOG_SECONDS = 2.0  # CODIFIER_DB_WATCHDOG_SECONDS: how often the embedded d
 _WATCHDOG_RANGE = (0.1, 300.0)
 
 
+def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int = 1) -> int:
+    """The whole-number setting `name`, or `default` when unset; ValueError naming it
+    when the value is not a whole number of at least `minimum`."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got '{raw[:40]}'") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
 class SettingsError(ValueError):
     """A setting the environment gives cannot be used; the message names it."""
 

@@ -11,6 +11,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from codifier.config import whole_number
+
 KB = 1024
 TITLE_CHARS_IN_DATABASE = 500  # memories.title CHECK (migrations/0001_init.sql)
 PROJECT_NAME_CHARS_IN_DATABASE = 200  # projects.name CHECK
@@ -41,20 +43,13 @@ class Limits:
         Raises ValueError naming the setting when a value is not a positive whole number,
         or passes the database's own bound."""
         env = os.environ if environ is None else environ
-        values: dict[str, int] = {}
-        for field in fields(cls):
-            name = ENV_NAMES[field.name]
-            raw = env.get(name, "").strip()
-            if not raw:
-                continue
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a whole number, got '{raw[:40]}'") from None
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
-            values[field.name] = value
-        limits = cls(**values)
+        defaults = cls()
+        limits = cls(
+            **{
+                field.name: whole_number(env, ENV_NAMES[field.name], getattr(defaults, field.name))
+                for field in fields(cls)
+            }
+        )
         if limits.title_chars > TITLE_CHARS_IN_DATABASE:
             raise ValueError(
                 f"CODIFIER_MAX_TITLE_CHARS can be at most {TITLE_CHARS_IN_DATABASE} "

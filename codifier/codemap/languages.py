@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 from tree_sitter import Language, Parser, Point, Tree
 
+from codifier.config import whole_number
+
 # Language name -> (module, function returning the grammar's TSLanguage pointer).
 _GRAMMARS: dict[str, tuple[str, str]] = {
     "python": ("tree_sitter_python", "language"),
@@ -61,25 +63,12 @@ class ParseLimits:
         Raises ValueError naming the setting when a value is not a positive whole number."""
         env = os.environ if environ is None else environ
         default = cls()
-        max_bytes = _positive(env, ENV_MAX_BYTES, default.max_bytes)
-        timeout_ms = _positive(env, ENV_TIMEOUT_MS, int(default.timeout_seconds * 1000))
+        max_bytes = whole_number(env, ENV_MAX_BYTES, default.max_bytes)
+        timeout_ms = whole_number(env, ENV_TIMEOUT_MS, int(default.timeout_seconds * 1000))
         return cls(max_bytes=max_bytes, timeout_seconds=timeout_ms / 1000)
 
 
 DEFAULT_LIMITS = ParseLimits()
-
-
-def _positive(env: Mapping[str, str], name: str, default: int) -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValueError(f"{name} must be a whole number, got '{raw[:40]}'") from None
-    if value < 1:
-        raise ValueError(f"{name} must be at least 1, got {value}")
-    return value
 
 
 @functools.cache

@@ -6,6 +6,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from codifier.config import whole_number
+
 MIB = 1024 * 1024
 
 
@@ -18,19 +20,13 @@ class ExportSettings:
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ExportSettings:
         """Raises ValueError naming the setting when a value is not a positive number."""
         env = os.environ if environ is None else environ
-        values: dict[str, int] = {}
-        for field, name in ENV_NAMES.items():
-            raw = env.get(name, "").strip()
-            if not raw:
-                continue
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a whole number, got '{raw[:40]}'") from None
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
-            values[field] = value
-        return cls(**values)
+        defaults = cls()
+        return cls(
+            **{
+                field: whole_number(env, name, getattr(defaults, field))
+                for field, name in ENV_NAMES.items()
+            }
+        )
 
 
 ENV_NAMES: dict[str, str] = {

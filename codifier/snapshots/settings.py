@@ -7,6 +7,8 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
+from codifier.config import whole_number
+
 MIB = 1024 * 1024
 
 
@@ -23,21 +25,18 @@ class CodeSettings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> CodeSettings:
         env = os.environ if environ is None else environ
-        values: dict[str, int] = {}
-        for field in fields(cls):
-            name = ENV_NAMES[field.name]
-            raw = env.get(name, "").strip()
-            if not raw:
-                continue
-            try:
-                value = int(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a whole number, got '{raw[:40]}'") from None
-            minimum = 0 if field.name == "embed_chunks" else 1
-            if value < minimum:
-                raise ValueError(f"{name} must be at least {minimum}, got {value}")
-            values[field.name] = value
-        return cls(**values)
+        defaults = cls()
+        return cls(
+            **{
+                field.name: whole_number(
+                    env,
+                    ENV_NAMES[field.name],
+                    getattr(defaults, field.name),
+                    minimum=0 if field.name == "embed_chunks" else 1,  # 0: no embedding
+                )
+                for field in fields(cls)
+            }
+        )
 
 
 ENV_NAMES: dict[str, str] = {
