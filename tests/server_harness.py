@@ -9,10 +9,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -127,6 +129,38 @@ def running(
         server.stop()
 
 
+@dataclass
+class HealthPoll:
+    """What `polling_health` saw: each /health answer's status and seconds."""
+
+    statuses: list[int] = field(default_factory=list)
+    latencies: list[float] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def polling_health(server: ServerProcess, interval: float = 0.02) -> Iterator[HealthPoll]:
+    """Ask /health every `interval` seconds in a thread while the block runs (at least
+    once), to show that work the block triggers never stalls the server."""
+    poll = HealthPoll()
+    done = threading.Event()
+
+    def run() -> None:
+        while not done.is_set() or not poll.latencies:
+            started = time.monotonic()
+            status, _ = server.health()
+            poll.latencies.append(time.monotonic() - started)
+            poll.statuses.append(status)
+            time.sleep(interval)
+
+    poller = threading.Thread(target=run, daemon=True)
+    poller.start()
+    try:
+        yield poll
+    finally:
+        done.set()
+        poller.join()
+
+
 def http_client(
     url: str, token: str | None, mode: str = "auto", timeout: float | None = None
 ) -> Client:
@@ -170,17 +204,21 @@ class ToolCallFailed(Exception):
     pass
 
 
+# An evals artifact that fits the evals template's declared schema (its output is yaml).
+EVALS_YAML = (
+    'evals:\n  - id: E1\n    rule: R1\n    title: "Amounts are integer cents"\n'
+    '    pass: ["rg -n float src/billing/ finds no matches"]\n'
+    '    fail: ["a float amount in src/billing/"]\n    how_to_check: grep\n'
+)
+
+
 def scripted_llm(step_id: str, prompt: str) -> str:
     """Stands in for the client's LLM: a deterministic artifact per generate request,
     shaped like what the prompt asks for."""
     if "sql" in prompt.lower() and step_id == "queries":
         return "### Q1: Orders per customer\n```sql\nSELECT count(*) AS n FROM orders\n```\n"
-    if step_id == "evals":  # the evals template declares output yaml and a schema
-        return (
-            '```yaml\nevals:\n  - id: E1\n    rule: R1\n    title: "Amounts are integer cents"\n'
-            '    pass: ["rg -n float src/billing/ finds no matches"]\n'
-            '    fail: ["a float amount in src/billing/"]\n    how_to_check: grep\n```\n'
-        )
+    if step_id == "evals":  # fenced, as models answer
+        return f"```yaml\n{EVALS_YAML}```\n"
     return (
         f"# {step_id}\n\nArtifact for {step_id}, written from a {len(prompt)}-character prompt.\n"
     )

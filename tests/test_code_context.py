@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import random
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -18,15 +17,17 @@ import anyio
 import pytest
 
 from codifier.packer.tokens import count_tokens
-from tests.demo_support import codifier_cli
+from tests.demo_support import project_key
 from tests.real_repos import DJANGO, JINJA2, cache_dir, repository
 from tests.server_harness import (
     ADMIN_TOKEN,
+    EVALS_YAML,
     ServerProcess,
     ToolCallFailed,
     call,
     drive,
     http_client,
+    polling_health,
     running,
 )
 
@@ -274,20 +275,7 @@ HOSTILE = [r"(a*)*b", r"(x+x+)+y", r"(.*a){20}z", r"^(\w+\s?)*$", r"([a-z]+)*[0-
 async def test_hostile_regexes_cannot_stall_the_server(
     plain: ServerProcess, django: dict[str, Any]
 ) -> None:
-    latencies: list[float] = []
-    done = threading.Event()
-
-    def poll_health() -> None:
-        while not done.is_set() or not latencies:
-            started = time.monotonic()
-            status, _ = plain.health()
-            assert status == 200
-            latencies.append(time.monotonic() - started)
-            time.sleep(0.02)
-
-    poller = threading.Thread(target=poll_health)
-    poller.start()
-    try:
+    with polling_health(plain) as health:
         for pattern in HOSTILE:
             started = time.monotonic()
             await _tool(
@@ -295,10 +283,8 @@ async def test_hostile_regexes_cannot_stall_the_server(
                 mode="regex", limit=100,
             )  # fmt: skip
             assert time.monotonic() - started < 5, pattern
-    finally:
-        done.set()
-        poller.join()
-    assert max(latencies) < 1, latencies
+    assert set(health.statuses) == {200}
+    assert max(health.latencies) < 1, health.latencies
 
 
 @pytest.mark.parametrize(
@@ -383,7 +369,7 @@ async def test_snapshots_are_listed_and_other_projects_see_none_of_them(
         name = (await call(admin, "manage_projects", operation="get", project_id=other))["project"][
             "name"
         ]
-    key = codifier_cli(server_home, "keys", "create", "--project", name, "--name", "other")
+    key = project_key(server_home, name, "other")
     snapshot = django["snapshot_id"]
     assert (await _tool(plain, "list_snapshots", key))["snapshots"] == []
     for tool, args in [
@@ -450,9 +436,7 @@ async def test_a_local_path_works_in_a_playbook_and_its_digest_reaches_the_promp
     def llm(step: str, prompt: str) -> str:
         prompts[step] = prompt
         if step == "evals":
-            return 'evals:\n  - id: E1\n    rule: R1\n    title: "x"\n    pass: ["a"]\n' + (
-                '    fail: ["b"]\n    how_to_check: grep\n'
-            )
+            return EVALS_YAML
         return f"# {step}\n\n## R1: something\n"
 
     async with http_client(plain.url, ADMIN_TOKEN, timeout=120) as client:

@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-import threading
 import time
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,6 +31,7 @@ from tests.server_harness import (
     call,
     drive,
     http_client,
+    polling_health,
     running,
 )
 
@@ -115,15 +114,6 @@ async def test_a_huge_result_streams_to_the_cap_without_growing_the_server(
 # Point 8: big SQL is refused before it is parsed, and parsing runs off the event loop.
 
 
-def _poll_health(url: str, stop: threading.Event, latencies: list[float]) -> None:
-    while not stop.is_set():
-        started = time.monotonic()
-        with urllib.request.urlopen(f"{url}/health", timeout=30) as response:
-            response.read()
-        latencies.append(time.monotonic() - started)
-        time.sleep(0.05)
-
-
 def _wide(count: int) -> str:
     """A query of `count` constant columns: slow to parse for its size, quick to run."""
     return "SELECT " + ", ".join(f"{i} AS c{i}" for i in range(count))
@@ -138,8 +128,6 @@ async def test_big_sql_is_refused_unparsed_and_health_stays_quick(
     assert len(huge) > 2 * MB
     answers: list[dict[str, Any]] = []
     refusals: list[tuple[str, float]] = []
-    stop, latencies = threading.Event(), list[float]()
-    poller = threading.Thread(target=_poll_health, args=(data_server.url, stop, latencies))
     async with http_client(data_server.url, ADMIN_TOKEN) as client:
 
         async def run_allowed() -> None:
@@ -150,18 +138,13 @@ async def test_big_sql_is_refused_unparsed_and_health_stays_quick(
             text = await _error(client, operation="execute-query", sql=huge)
             refusals.append((text, time.monotonic() - started))
 
-        poller.start()
-        try:
-            with anyio.fail_after(120):
-                async with anyio.create_task_group() as group:
-                    for _ in range(6):
-                        group.start_soon(run_allowed)
-                    group.start_soon(run_huge)
-                    for _ in range(6):
-                        group.start_soon(run_allowed)
-        finally:
-            stop.set()
-            poller.join()
+        with polling_health(data_server, interval=0.05) as health, anyio.fail_after(120):
+            async with anyio.create_task_group() as group:
+                for _ in range(6):
+                    group.start_soon(run_allowed)
+                group.start_soon(run_huge)
+                for _ in range(6):
+                    group.start_soon(run_allowed)
     assert len(answers) == 12
     assert all(a["result"]["rows"][0][4_299] == 4_299 for a in answers)
     ((text, seconds),) = refusals
@@ -170,8 +153,8 @@ async def test_big_sql_is_refused_unparsed_and_health_stays_quick(
         "(move long value lists into a table)"
     )
     assert seconds < 5
-    assert latencies, "the health poller never got an answer"
-    assert max(latencies) < 1.0, f"/health took {max(latencies):.2f} s"
+    assert set(health.statuses) == {200}, "the health poller did not get 200 every time"
+    assert max(health.latencies) < 1.0, f"/health took {max(health.latencies):.2f} s"
 
 
 # Point 9: settings and catalog views are refused; the engine cannot write.
