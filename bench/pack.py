@@ -436,6 +436,32 @@ def run_repomix(
     )
 
 
+def add_server_arguments(parser: argparse.ArgumentParser, used_with: str = "") -> None:
+    """--server-env and --settle: the benched server's settings, and how long to wait for
+    a snapshot's background embedding (`used_with`: the flag they go with, if any)."""
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        type=_setting,
+        metavar="NAME=VALUE",
+        help="a setting for the server (repeatable), e.g. CODIFIER_EMBEDDING_PROVIDER=off",
+    )
+    after = f" ({used_with})" if used_with else ""
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=900.0,
+        help=f"seconds to wait at most for a snapshot's background embedding{after}",
+    )
+
+
+def _setting(item: str) -> str:
+    if "=" not in item:
+        raise argparse.ArgumentTypeError("--server-env takes NAME=VALUE")
+    return item
+
+
 def copy_repository(name: str, roots: Path) -> Path:
     """The pinned repository copied under `roots` (the cache stays read-only)."""
     source = repository(REPOSITORIES[name])
@@ -695,23 +721,9 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small and one round (smoke test)")
     parser.add_argument("--real", action="store_true", help="a real repository vs repomix")
     parser.add_argument("--repo", choices=sorted(REPOSITORIES), help="with --real")
-    parser.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting for the server (repeatable), e.g. CODIFIER_EMBEDDING_PROVIDER=off",
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=900.0,
-        help="seconds to wait at most for a snapshot's background embedding (--real)",
-    )
+    add_server_arguments(parser, "--real")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    if any("=" not in item for item in args.server_env):
-        parser.error("--server-env takes NAME=VALUE")
     if args.real:
         try:
             figures = asyncio.run(real(args))

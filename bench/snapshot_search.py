@@ -52,6 +52,7 @@ from mcp import Client  # noqa: E402
 
 from bench.pack import (  # noqa: E402
     REPOSITORIES,
+    add_server_arguments,
     bench_client,
     copy_repository,
     new_project,
@@ -398,19 +399,7 @@ def main() -> int:
     parser.add_argument("--limit", type=int, default=50, help="search_snapshot's limit")
     parser.add_argument("--quick", action="store_true", help="Jinja2, one round (smoke test)")
     parser.add_argument("--repo", choices=sorted(REPOSITORIES))
-    parser.add_argument(
-        "--server-env",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a setting for the server (repeatable), e.g. CODIFIER_EMBEDDING_PROVIDER=off",
-    )
-    parser.add_argument(
-        "--settle",
-        type=float,
-        default=900.0,
-        help="seconds to wait at most for the snapshot's background embedding",
-    )
+    add_server_arguments(parser)
     parser.add_argument(
         "--extra-copy",
         action="append",
@@ -421,8 +410,6 @@ def main() -> int:
     )
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
-    if any("=" not in item for item in args.server_env):
-        parser.error("--server-env takes NAME=VALUE")
     figures = asyncio.run(bench(args))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2) + "\n")

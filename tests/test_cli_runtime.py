@@ -8,17 +8,14 @@ import sys
 import time
 from pathlib import Path
 
-from tests.server_harness import ROOT, ServerProcess, running, server_env, stop_embedded_postgres
-
-# The evals template declares YAML with a schema: a hand-written artifact must fit it.
-EVALS_YAML = """evals:
-  - id: E1
-    rule: R1
-    title: "Money is integer cents"
-    pass: ["amounts are int"]
-    fail: ["a float amount"]
-    how_to_check: grep
-"""
+from tests.server_harness import (
+    EVALS_YAML,
+    ROOT,
+    ServerProcess,
+    running,
+    server_env,
+    stop_embedded_postgres,
+)
 
 
 def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> None:

@@ -24,6 +24,7 @@ from dsl.interpreter import (
 )
 from dsl.ir import Program
 from dsl.library import Library
+from tests.server_harness import EVALS_YAML
 
 PROJECT = {"id": "p1", "name": "acme"}
 SESSION = {"id": "s1"}
@@ -147,11 +148,8 @@ def test_initialize_project_remembers_each_artifact(library: Library) -> None:
     assert isinstance(t.effect, Generate)
     assert t.effect.template == "rules-from-context"
     kinds = []
-    evals = (
-        'evals:\n  - {id: E1, rule: R1, title: "cents", pass: ["int"], fail: ["float"],'
-        " how_to_check: grep}\n"
-    )  # the evals template declares its schema: an artifact must fit it
-    for artifact in ("## R1: Use cents", evals, "FR-1 ...", "Phase 0 ..."):
+    # The evals template declares its schema: an artifact must fit it.
+    for artifact in ("## R1: Use cents", EVALS_YAML, "FR-1 ...", "Phase 0 ..."):
         t = machine.resume(t.state, artifact)
         kinds += [(m.memory_type, m.tags) for m in t.memories]
     assert kinds == [

@@ -11,7 +11,7 @@ from typing import Any
 import anyio
 import pytest
 
-from tests.demo_support import codifier_cli
+from tests.demo_support import create_project, project_key
 from tests.server_harness import (
     ADMIN_TOKEN,
     ServerProcess,
@@ -80,24 +80,11 @@ steps:
 
 @pytest.fixture(scope="module")
 def world(server: ServerProcess, server_home: Path) -> dict[str, Any]:
-    async def setup() -> dict[str, str]:
-        async with http_client(server.url, ADMIN_TOKEN) as admin:
-            ids = {}
-            for name in ("pub-alpha", "pub-beta"):
-                created = await call(admin, "manage_projects", operation="create", name=name)
-                ids[name] = created["project"]["id"]
-        return ids
-
-    ids = anyio.run(setup)
     return {
-        "alpha": ids["pub-alpha"],
-        "beta": ids["pub-beta"],
-        "alpha_key": codifier_cli(
-            server_home, "keys", "create", "--project", "pub-alpha", "--name", "a"
-        ),
-        "beta_key": codifier_cli(
-            server_home, "keys", "create", "--project", "pub-beta", "--name", "b"
-        ),
+        "alpha": create_project(server.url, "pub-alpha"),
+        "beta": create_project(server.url, "pub-beta"),
+        "alpha_key": project_key(server_home, "pub-alpha", "a"),
+        "beta_key": project_key(server_home, "pub-beta", "b"),
     }
 
 

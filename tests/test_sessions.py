@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import anyio
 import pytest
 
-from tests.demo_support import codifier_cli
+from tests.demo_support import create_project, project_key
 from tests.server_harness import (
     ADMIN_TOKEN,
+    EVALS_YAML,
     INIT_ANSWERS,
     ServerProcess,
     ToolCallFailed,
@@ -23,29 +23,13 @@ from tests.server_harness import (
 pytestmark = pytest.mark.anyio
 
 
-async def _project(server: ServerProcess, name: str) -> str:
-    async with http_client(server.url, ADMIN_TOKEN) as admin:
-        created = await call(admin, "manage_projects", operation="create", name=name)
-    return str(created["project"]["id"])
-
-
 @pytest.fixture(scope="module")
 def keys(server: ServerProcess, server_home: Path) -> dict[str, Any]:
-    async def setup() -> dict[str, Any]:
-        return {
-            "alpha": await _project(server, "sessions-alpha"),
-            "beta": await _project(server, "sessions-beta"),
-        }
-
-    projects = anyio.run(setup)
     return {
-        **projects,
-        "alpha_key": codifier_cli(
-            server_home, "keys", "create", "--project", "sessions-alpha", "--name", "a"
-        ),
-        "beta_key": codifier_cli(
-            server_home, "keys", "create", "--project", "sessions-beta", "--name", "b"
-        ),
+        "alpha": create_project(server.url, "sessions-alpha"),
+        "beta": create_project(server.url, "sessions-beta"),
+        "alpha_key": project_key(server_home, "sessions-alpha", "a"),
+        "beta_key": project_key(server_home, "sessions-beta", "b"),
     }
 
 
@@ -122,16 +106,6 @@ async def test_list_sessions_is_scoped_newest_first_and_paged(
     async with http_client(server.url, ADMIN_TOKEN) as admin:
         seen = await call(admin, "list_sessions", project_id=keys["beta"])
     assert [s["session_id"] for s in seen["sessions"]] == ids[::-1]
-
-
-EVALS_YAML = """evals:
-  - id: E1
-    rule: R1
-    title: "Money is integer cents"
-    pass: ["amounts are int"]
-    fail: ["a float amount"]
-    how_to_check: grep
-"""
 
 
 def _writer(rules: str) -> Any:

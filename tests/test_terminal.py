@@ -14,8 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server_harness import ROOT, server_env
-from tests.test_cli_runtime import EVALS_YAML
+from tests.server_harness import EVALS_YAML, ROOT, server_env
 from tests.test_publishing import INCIDENT, TEMPLATE
 
 

@@ -4,6 +4,7 @@ context of stored snapshots, for the calling principal."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from codifier.server.access import Access, parse_id
 from codifier.server.errors import CallError, invalid
@@ -78,7 +79,7 @@ class CodeTools:
             raise CallError(error.code, str(error)) from None
 
 
-def _snapshot_id(value: str) -> Any:
+def _snapshot_id(value: str) -> UUID:
     found = parse_id(value, "snapshot_id")
     if found is None:
         raise invalid("snapshot_id is empty; pack_repo and list_snapshots give snapshot ids")
