@@ -113,6 +113,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     from codifier.embeddings import EmbeddingSettings
     from codifier.export.settings import ExportSettings
     from codifier.limits import Limits
+    from codifier.oauth.settings import OAuthSettings
     from codifier.packer.settings import PackSettings
     from codifier.snapshots.settings import CodeSettings
     from codifier.sources.query_settings import QuerySettings
@@ -126,6 +127,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         CodeSettings.from_env,
         ParseLimits.from_env,
         ExportSettings.from_env,
+        OAuthSettings.from_env,
     )
     for read in readers:
         try:

@@ -1,5 +1,6 @@
 """The HTTP application: /health, Streamable HTTP at /mcp, legacy SSE at /sse and
-/messages/, bearer-token auth on everything but /health."""
+/messages/, OAuth discovery and the built-in authorization server (codifier.oauth),
+bearer-token auth on everything else."""
 
 from __future__ import annotations
 
@@ -30,10 +31,14 @@ from codifier.db.supervisor import supervise_embedded
 from codifier.embeddings import EmbeddingSettings, make_embedder
 from codifier.library import load_library
 from codifier.limits import Limits
+from codifier.oauth.provider import CodifierOAuthProvider
+from codifier.oauth.routes import PUBLIC_PATHS as OAUTH_PATHS
+from codifier.oauth.routes import OAuthServer
+from codifier.oauth.settings import OAuthSettings
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import clean_stale
 from codifier.server.exports import register_export_resources
-from codifier.server.principal import Principal, authenticate, current_principal
+from codifier.server.principal import Principal, SignIn, authenticate, current_principal, signin_key
 from codifier.server.services import Services
 from codifier.server.tools import (
     ServicesHolder,
@@ -62,6 +67,7 @@ class Runtime:
     settings: Settings
     holder: ServicesHolder = field(default_factory=ServicesHolder)
     db: Database | None = None
+    oauth: OAuthServer | None = None
 
 
 def build_mcp(holder: ServicesHolder) -> MCPServer:
@@ -151,7 +157,7 @@ class AuthMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
-        if kind == "lifespan" or (kind == "http" and scope["path"] in PUBLIC_PATHS):
+        if kind == "lifespan" or (kind == "http" and self._public(scope["path"])):
             await self.app(scope, receive, send)
             return
         if kind == "websocket":
@@ -164,9 +170,16 @@ class AuthMiddleware:
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
         )
         principal = None
+        oauth = self.runtime.oauth
+        issuer = oauth.issuer_for(scope) if oauth else None
         if db is not None:
             try:
-                principal = await authenticate(header, self.runtime.settings.admin_token, db)
+                principal = await authenticate(
+                    header,
+                    self.runtime.settings.admin_token,
+                    db,
+                    issuer.resource if issuer else None,
+                )
             except DatabaseUnavailable:
                 await _json_error(
                     send, 503, "unavailable", DatabaseUnavailable.message, [(b"retry-after", b"5")]
@@ -177,8 +190,15 @@ class AuthMiddleware:
                 send,
                 401,
                 "unauthorized",
-                "send Authorization: Bearer <token>",
-                [(b"www-authenticate", b'Bearer realm="codifier"')],
+                "send Authorization: Bearer <token> (a Codifier key or an OAuth access token)",
+                [
+                    (
+                        b"www-authenticate",
+                        oauth.challenge(scope, bool(header))
+                        if oauth
+                        else b'Bearer realm="codifier"',
+                    )
+                ],
             )
             return
         token = current_principal.set(principal)
@@ -186,6 +206,9 @@ class AuthMiddleware:
             await self.app({**scope, "user": sdk_user(principal)}, receive, send)
         finally:
             current_principal.reset(token)
+
+    def _public(self, path: str) -> bool:
+        return path in PUBLIC_PATHS or (self.runtime.oauth is not None and path in OAUTH_PATHS)
 
 
 def sdk_user(principal: Principal) -> AuthenticatedUser:
@@ -205,7 +228,8 @@ async def _refuse_websocket(receive: Receive, send: Send) -> None:
 async def _json_error(
     send: Send, status: int, error: str, message: str, headers: list[tuple[bytes, bytes]]
 ) -> None:
-    body = json.dumps({"error": error, "message": message}).encode()
+    # OAuth's shape (error, error_description); `message` stays for older callers.
+    body = json.dumps({"error": error, "error_description": message, "message": message}).encode()
     await send(
         {
             "type": "http.response.start",
@@ -214,6 +238,22 @@ async def _json_error(
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+def build_oauth(runtime: Runtime, settings: OAuthSettings) -> OAuthServer:
+    admin_token = runtime.settings.admin_token
+
+    def database() -> Database | None:
+        return runtime.db
+
+    async def check_key(secret: str) -> SignIn | None:
+        db = runtime.db
+        if db is None:
+            raise DatabaseUnavailable()
+        return await signin_key(secret, admin_token, db)
+
+    provider = CodifierOAuthProvider(database, settings, admin_token)
+    return OAuthServer(settings, runtime.settings.host, provider, check_key)
 
 
 class ExactMcpPath:
@@ -238,7 +278,13 @@ def create_app(settings: Settings) -> Starlette:
         playbooks = load_playbooks()
     except ValueError as error:
         raise StartupError(str(error)) from None
+    try:
+        oauth_settings = OAuthSettings.from_env()
+    except ValueError as error:
+        raise StartupError(str(error)) from None
     runtime = Runtime(settings)
+    if oauth_settings.enabled:
+        runtime.oauth = build_oauth(runtime, oauth_settings)
     mcp = build_mcp(runtime.holder)
     security = transport_security(settings)
 
@@ -283,6 +329,7 @@ def create_app(settings: Settings) -> Starlette:
     app = Starlette(
         routes=[
             Route("/health", health, methods=["GET"]),
+            *(runtime.oauth.routes() if runtime.oauth else []),
             Mount("/mcp", app=streamable),
             Mount("/", app=sse),
         ],

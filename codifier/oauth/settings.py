@@ -1,0 +1,73 @@
+"""OAuth settings from the environment; each has a safe default."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from codifier.config import whole_number
+
+HOUR = 3600
+DAY = 24 * HOUR
+
+# scheme://host[:port], no path: the address clients reach this server at.
+_BASE_URL = re.compile(r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?$")
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "[::1]")
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthSettings:
+    # CODIFIER_OAUTH: "off" removes the authorization server and the metadata (bearer keys
+    # keep working). On by default: clients whose only auth is OAuth need it.
+    enabled: bool = True
+    # CODIFIER_PUBLIC_URL: scheme://host[:port] clients reach the server at (behind a
+    # proxy). Unset, a loopback-bound server uses the request's loopback Host; any other
+    # server has no issuer (a Host header from the network is not trusted to name one).
+    public_url: str | None = None
+    access_token_seconds: int = HOUR  # CODIFIER_OAUTH_ACCESS_TOKEN_SECONDS
+    refresh_token_seconds: int = 30 * DAY  # CODIFIER_OAUTH_REFRESH_TOKEN_SECONDS
+    code_seconds: int = 300  # CODIFIER_OAUTH_CODE_SECONDS: an authorization code's life
+    signin_seconds: int = 900  # CODIFIER_OAUTH_SIGNIN_SECONDS: how long a sign-in form is good
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> OAuthSettings:
+        """Raises ValueError naming the setting when a value cannot be used."""
+        env = os.environ if environ is None else environ
+        switch = env.get("CODIFIER_OAUTH", "on").strip().lower()
+        if switch not in ("on", "off"):
+            raise ValueError(f"CODIFIER_OAUTH must be on or off, got '{switch[:20]}'")
+        code_seconds = whole_number(env, "CODIFIER_OAUTH_CODE_SECONDS", 300, minimum=10)
+        if code_seconds > 600:
+            raise ValueError(
+                f"CODIFIER_OAUTH_CODE_SECONDS must be at most 600 (RFC 6749), got {code_seconds}"
+            )
+        return cls(
+            enabled=switch == "on",
+            public_url=_public_url(env.get("CODIFIER_PUBLIC_URL", "")),
+            access_token_seconds=whole_number(env, "CODIFIER_OAUTH_ACCESS_TOKEN_SECONDS", HOUR),
+            refresh_token_seconds=whole_number(
+                env, "CODIFIER_OAUTH_REFRESH_TOKEN_SECONDS", 30 * DAY
+            ),
+            code_seconds=code_seconds,
+            signin_seconds=whole_number(env, "CODIFIER_OAUTH_SIGNIN_SECONDS", 900, minimum=60),
+        )
+
+
+def _public_url(raw: str) -> str | None:
+    value = raw.strip().rstrip("/")
+    if not value:
+        return None
+    match = _BASE_URL.match(value)
+    if not match:
+        raise ValueError(
+            f"CODIFIER_PUBLIC_URL holds '{value[:80]}', which is not a base URL;"
+            " write https://host[:port] (no path)"
+        )
+    if match.group(1) != "https" and match.group(2).lower() not in _LOOPBACK_NAMES:
+        raise ValueError(
+            "CODIFIER_PUBLIC_URL must be https:// (OAuth sends tokens to it);"
+            " http:// is accepted for 127.0.0.1, localhost and [::1] only"
+        )
+    return value
