@@ -10,6 +10,8 @@ import json
 from typing import Any
 from uuid import UUID, uuid4
 
+from mcp.server.mcpserver import Context
+
 from codifier import snapshots
 from codifier.catalog import Entry
 from codifier.library import library_with
@@ -19,6 +21,8 @@ from codifier.search.indexer import MemoryIndexer
 from codifier.server.access import Access, require_id
 from codifier.server.data import DataTools
 from codifier.server.errors import CallError, conflict, invalid, not_found, quota, shown
+from codifier.server.native import NativeForms
+from codifier.server.native_settings import NativeSettings
 from codifier.server.principal import Principal
 from codifier.server.publishing import Publisher, Resolved
 from codifier.skills import IMPLEMENTATIONS, RunContext, SkillError
@@ -68,6 +72,7 @@ class RunTools:
         self.access = access
         self.data = data
         self.publisher = Publisher(db, access, library, catalog)
+        self.native = NativeSettings.from_env()  # store steps asked in the client's own form
         # A session's compiled program never changes: decode it once per process.
         self._programs: dict[UUID, Program] = {}
 
@@ -190,6 +195,24 @@ class RunTools:
         result["step_outputs"] = row["state"]["outputs"]
         result["created_at"] = row["created_at"]
         result["updated_at"] = row["updated_at"]
+        return result
+
+    def in_forms(self, ctx: Context[Any, Any]) -> NativeForms:
+        """start and advance for one MCP call, asking the store steps they reach in the
+        client's own form when it declares form elicitation (codifier.server.native)."""
+        return NativeForms(self, ctx)
+
+    async def current_step(
+        self, who: Principal, session_id: str, notice: str | None = None
+    ) -> dict[str, Any]:
+        """The session's current step result exactly as run_playbook or advance_step give
+        it (nothing more: no outputs or times), `notice` saying why the run is there."""
+        target = require_id(session_id, "session_id", "that run_playbook returned")
+        row, program = await self._loaded(who, target)
+        machine = Interpreter(program, library_with(self.library, row.get("templates")))
+        result = step_result(row["id"], machine.current(row["state"]))
+        if notice is not None:
+            result["notice"] = notice
         return result
 
     async def list_sessions(

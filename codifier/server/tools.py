@@ -396,17 +396,19 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
     @server.tool()
     async def run_playbook(
         playbook_id: str,
+        ctx: Context,
         project_id: str | None = None,
         project_name: str | None = None,
         inputs: dict[str, Any] | None = None,
         version: int | None = None,
-    ) -> dict[str, Any]:
+    ) -> dict[str, Any] | InputRequiredResult:
         """Start a playbook run (the newest version unless `version` is given). The result
         says what the run needs next: an answer (prompt + expects), a generated artifact
         (generate_request), or it is done."""
+        # A client that declares form elicitation is asked the questions in its own form.
         return await _call(
             holder,
-            lambda who, s: s.runs.start(
+            lambda who, s: s.runs.in_forms(ctx).start(
                 who, playbook_id, project_id, project_name, inputs, version
             ),
         )
@@ -443,7 +445,12 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
         )
 
     @server.tool()
-    async def advance_step(session_id: str, step_id: str, input: Any) -> dict[str, Any]:
+    async def advance_step(
+        session_id: str, step_id: str, input: Any, ctx: Context
+    ) -> dict[str, Any] | InputRequiredResult:
         """Answer the session's current step (`step_id` must be that step): the person's
         answer for a prompt, or the generated artifact for a generate_request."""
-        return await _call(holder, lambda who, s: s.runs.advance(who, session_id, step_id, input))
+        # A client that declares form elicitation is asked the next questions in its form.
+        return await _call(
+            holder, lambda who, s: s.runs.in_forms(ctx).advance(who, session_id, step_id, input)
+        )
