@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from mcp.server.auth.handlers.register import RegistrationHandler
-from mcp.server.auth.handlers.revoke import RevocationHandler
 from mcp.server.auth.handlers.token import TokenHandler
 from mcp.server.auth.middleware.client_auth import ClientAuthenticator
 from mcp.server.auth.routes import cors_middleware
@@ -30,6 +29,7 @@ from codifier.oauth.issuer import (
 )
 from codifier.oauth.metadata import resource_metadata, server_metadata
 from codifier.oauth.provider import CodifierOAuthProvider, token_request_resource
+from codifier.oauth.revocation import RevocationEndpoint
 from codifier.oauth.settings import OAuthSettings
 from codifier.oauth.signin import SigninCheck, SigninEndpoint
 from codifier.store.database import DatabaseUnavailable
@@ -98,7 +98,7 @@ class OAuthServer:
         authenticator = ClientAuthenticator(self.provider)
         token = TokenHandler(self.provider, authenticator)
         register = RegistrationHandler(self.provider, ClientRegistrationOptions(enabled=True))
-        revoke = RevocationHandler(self.provider, authenticator)
+        revoke = RevocationEndpoint(self.provider)
         signin = SigninEndpoint(self.provider, self.signer, self.issuer_for, self.check_key)
         document = cors_middleware(self._resource_document, ["GET", "OPTIONS"])
         return [
