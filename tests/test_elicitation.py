@@ -8,10 +8,10 @@ server process over real HTTP and SSE."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import httpx2
 import pytest
@@ -19,9 +19,16 @@ from mcp import Client
 from mcp.client.context import ClientRequestContext
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
-from mcp_types import ElicitRequestFormParams, ElicitRequestParams, ElicitResult
+from mcp_types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ElicitRequestFormParams,
+    ElicitRequestParams,
+    ElicitResult,
+    TextContent,
+)
 
-from tests.server_harness import ADMIN_TOKEN, ServerProcess, call, drive, running
+from tests.server_harness import ADMIN_TOKEN, ServerProcess, call, drive, running, scripted_llm
 
 pytestmark = pytest.mark.anyio
 
@@ -145,7 +152,7 @@ class Person:
         (step,) = schema["properties"]
         self.asked.append((step, params.message, schema))
         if step in self.refuse:
-            return ElicitResult(action=self.refuse[step])  # type: ignore[arg-type]
+            return ElicitResult(action=self.refuse[step])
         tries = sum(1 for asked, _, _ in self.asked if asked == step)
         value = self.bad[step] if step in self.bad and tries <= self.times else self.answers[step]
         return ElicitResult(action="accept", content={} if value is None else {step: value})
@@ -336,3 +343,135 @@ async def test_one_call_asks_a_bounded_number_of_forms(
         assert result["notice"].startswith("the answer was not accepted: step 'homepage': ")
         session = await call(client, "get_session", session_id=result["session_id"])
         assert session["step_outputs"] == {"name": "ledger"}
+
+
+FORMLESS = [
+    {"type": "array", "items": {"type": "string"}},  # a free list: no form field
+    {"type": "array", "items": {"type": "string", "pattern": "^git@"}},
+    {"type": "integer", "enum": [1, 2, 3]},  # a form's choices are strings
+    {"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]},
+    {},  # any
+    {"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "null"}]},
+]
+
+
+@pytest.mark.parametrize("expects", FORMLESS)
+def test_an_answer_no_form_can_carry_stays_explicit(expects: dict[str, Any]) -> None:
+    from codifier.server.forms import form_field
+
+    assert form_field(expects) is None
+
+
+def test_every_form_field_is_a_primitive_the_spec_allows() -> None:
+    """What the forms ask is valid on both protocols (the SDK's own gate checks a model's
+    fields against the same definitions)."""
+    from mcp_types._v2025_11_25 import PrimitiveSchemaDefinition as Old
+    from mcp_types._v2026_07_28 import PrimitiveSchemaDefinition as New
+    from pydantic import TypeAdapter
+
+    from codifier.server.forms import form_field
+
+    url = {"type": "string", "pattern": "^https?://"}
+    for expects in (
+        {"type": "string", "contentMediaType": "text/plain", "description": "p", "default": "x"},
+        url,
+        {"anyOf": [url, {"type": "null"}], "description": "p"},
+        {"type": "integer", "default": 3},
+        {"type": "number"},
+        {"type": "boolean", "default": True},
+        {"type": "string", "enum": ["a", "b"], "default": "c"},  # a default off the choices
+        {"type": "array", "items": {"type": "string", "enum": ["a"]}, "minItems": 1},
+    ):
+        found = form_field(expects)
+        assert found is not None, expects
+        prop, _ = found
+        assert "pattern" not in prop
+        assert "contentMediaType" not in prop
+        for definitions in (Old, New):
+            TypeAdapter[Any](cast(Any, definitions)).validate_python(prop, strict=True)
+    assert form_field({"type": "string", "enum": ["a", "b"], "default": "c"}) == (
+        {"type": "string", "enum": ["a", "b"]},
+        True,
+    )
+    assert form_field({"anyOf": [url, {"type": "null"}]}) == ({"type": "string"}, False)
+
+
+@dataclass
+class Model:
+    """The client's model: writes `sql` when asked for queries, then a synthesis."""
+
+    sql: Callable[[], str]
+    prompts: list[CreateMessageRequestParams] = field(default_factory=list)
+
+    async def __call__(
+        self, context: ClientRequestContext, params: CreateMessageRequestParams
+    ) -> CreateMessageResult:
+        self.prompts.append(params)
+        (message,) = params.messages
+        assert isinstance(message.content, TextContent)
+        if len(self.prompts) == 1:
+            text = f"### Q1\n```sql\n{self.sql()}\n```\n"
+        else:
+            text = scripted_llm("synthesis", message.content.text)
+        return CreateMessageResult(
+            role="assistant", content=TextContent(type="text", text=text), model="scripted"
+        )
+
+
+@pytest.mark.parametrize("protocol", [MODERN, LEGACY])
+async def test_generate_steps_are_written_by_the_clients_own_model(
+    forms_server: ServerProcess, protocol: str
+) -> None:
+    """With sampling declared too, one run_playbook call runs the whole research
+    playbook: two forms, two samples, the server-side queries between them."""
+    objective = "Which customers order most?"
+    chosen: list[str] = []
+
+    async def person(context: ClientRequestContext, params: ElicitRequestParams) -> ElicitResult:
+        assert isinstance(params, ElicitRequestFormParams)
+        (step,) = params.requested_schema["properties"]
+        if step == "objective":
+            return ElicitResult(action="accept", content={step: objective})
+        choices = params.requested_schema["properties"][step]["items"]["enum"]
+        chosen.append("orders" if "orders" in choices else choices[0])
+        return ElicitResult(action="accept", content={step: chosen})
+
+    model = Model(lambda: f"SELECT count(*) AS n FROM {chosen[0]}")
+    if protocol == MODERN:
+        transport = streamable_http_client(
+            f"{forms_server.url}/mcp", http_client=httpx2.AsyncClient(headers=_headers())
+        )
+        client = Client(
+            transport, mode=MODERN, elicitation_callback=person, sampling_callback=model
+        )
+    else:
+        client = Client(
+            sse_client(f"{forms_server.url}/sse", headers=_headers()),
+            mode="legacy",
+            elicitation_callback=person,
+            sampling_callback=model,
+        )
+    async with client:
+        project = await _project(client, f"sampled-{protocol}")
+        done = await call(
+            client, "run_playbook", playbook_id="research-and-analyze", project_id=project
+        )
+        assert done["status"] == "completed"
+        assert len(model.prompts) == 2
+        assert all(p.max_tokens == 8_000 for p in model.prompts)
+        assert "sql" in model.prompts[0].messages[0].content.text.lower()  # type: ignore[union-attr]
+        assert done["outputs"]["queries"] == [model.sql()]
+        session = await call(client, "get_session", session_id=done["session_id"])
+        outputs = session["step_outputs"]
+        assert outputs["objective"] == objective
+        assert outputs["chosen"] == chosen
+        (ran,) = outputs["results"]  # the model's SQL ran on the server
+        assert ran["row_count"] == 1, ran
+        assert ran["rows"][0][0] > 0
+        finding = await call(
+            client, "fetch_context", project_id=project, memory_type="research_finding",
+            tags=["research"],
+        )  # fmt: skip
+        (memory,) = finding["memories"]
+        assert memory["content"] == outputs["synthesis"] == done["outputs"]["finding"]
+        assert memory["title"] == f"Finding: {objective}"

@@ -1,4 +1,4 @@
-"""Bounds on the questions a run asks in the client's own form (codifier.server.native)."""
+"""Bounds on what a run asks of the client itself: forms and samples (codifier.server.native)."""
 
 from __future__ import annotations
 
@@ -10,18 +10,23 @@ from codifier.config import whole_number
 
 QUESTIONS_PER_CALL = "CODIFIER_NATIVE_QUESTIONS_PER_CALL"
 FORM_SECONDS = "CODIFIER_NATIVE_FORM_SECONDS"
+SAMPLING_MAX_TOKENS = "CODIFIER_NATIVE_SAMPLING_MAX_TOKENS"
 
 
 @dataclass(frozen=True, slots=True)
 class NativeSettings:
-    # Forms one run_playbook/advance_step call may show, a re-asked question included;
-    # then the call returns the explicit step result. Under the SDK clients' own cap on
-    # input-required rounds (10 in the Python and TypeScript SDKs). 0: never ask natively.
+    # Requests (forms and samples) one run_playbook/advance_step call may make of the
+    # client, a re-asked question included; then the call returns the explicit step
+    # result. Under the SDK clients' own cap on input-required rounds (10 in the Python
+    # and TypeScript SDKs). 0: never ask natively.
     questions_per_call: int = 8
-    # How long a call on 2025-11-25 waits for the person to answer one form it sent
-    # mid-call; then the explicit step result, with a notice. (On 2026-07-28 nothing
-    # waits: the client retries when the person has answered.)
+    # How long a call on 2025-11-25 waits for the answer to one request it sent mid-call;
+    # then the explicit step result, with a notice. (On 2026-07-28 nothing waits: the
+    # client retries when it has the answer.)
     form_seconds: int = 600
+    # The most tokens a generate step asks the client's model for (sampling's
+    # maxTokens). 0: never sample; generate steps stay explicit.
+    sampling_max_tokens: int = 8_000
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NativeSettings:
@@ -33,4 +38,7 @@ class NativeSettings:
                 env, QUESTIONS_PER_CALL, defaults.questions_per_call, minimum=0
             ),
             form_seconds=whole_number(env, FORM_SECONDS, defaults.form_seconds),
+            sampling_max_tokens=whole_number(
+                env, SAMPLING_MAX_TOKENS, defaults.sampling_max_tokens, minimum=0
+            ),
         )
