@@ -61,9 +61,12 @@ def _sentence(detail: ErrorDetails) -> str:
     if kind == "missing":
         return f"{where} is required; pass it"
     if kind == "literal_error":
+        # A closed vocabulary (an enum in the input schema): name the value refused, then
+        # the values allowed.
         expected = str((detail.get("ctx") or {}).get("expected", "one of the listed values"))
-        must = f"must be one of {expected}"
-    elif kind in _MUST_BE:
+        name = next((p for p in reversed(location) if isinstance(p, str)), root)
+        return f"unknown {name} {_got(detail['input'])}; {where} must be one of {expected}"
+    if kind in _MUST_BE:
         must = _MUST_BE[kind]
     else:
         message = detail["msg"]

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar, cast
 
 import anyio
 from mcp.server.lowlevel.helper_types import ReadResourceContents
@@ -17,7 +18,16 @@ from mcp.server.mcpserver.exceptions import (
     UnexpectedResourceError,
 )
 from mcp.shared.exceptions import MCPError
-from mcp_types import CallToolResult, InputRequiredResult
+from mcp_types import (
+    INTERNAL_ERROR,
+    INVALID_PARAMS,
+    CallToolResult,
+    GetPromptResult,
+    InputRequiredResult,
+    Prompt,
+    Resource,
+    ToolAnnotations,
+)
 from pydantic import AnyUrl, ValidationError
 
 from codifier import snapshots
@@ -32,8 +42,87 @@ from codifier.server.errors import (
     shown,
     unauthorized,
 )
+from codifier.server.parameters import (
+    Answer,
+    Content,
+    Database,
+    DataOperationArg,
+    DigestTokens,
+    EchoText,
+    EndLine,
+    Exclude,
+    FilePath,
+    Include,
+    IncludeSuperseded,
+    IndexLimit,
+    IndexOffset,
+    Inputs,
+    Limit20,
+    MemoryId,
+    MemoryToDelete,
+    MemoryTypeArg,
+    MemoryTypeFilter,
+    Metadata,
+    Mode,
+    Offset,
+    Operation,
+    PathGlob,
+    PlaybookFilter,
+    PlaybookId,
+    PlaybookSource,
+    PlaybookVersion,
+    ProjectDescription,
+    ProjectId,
+    ProjectName,
+    ProjectToGet,
+    PublishProject,
+    Query,
+    RepositoryUrl,
+    RewindStepId,
+    RoleFilter,
+    RunProjectName,
+    SearchLimit,
+    SearchQuery,
+    SessionId,
+    SnapshotId,
+    SnapshotMode,
+    SnapshotUrl,
+    Source,
+    SourceRole,
+    Sql,
+    StartLine,
+    StatusFilter,
+    StepId,
+    Supersedes,
+    Tables,
+    Tags,
+    TagsFilter,
+    Templates,
+    Title,
+    VersionLabel,
+)
 from codifier.server.principal import Principal, current_principal
+from codifier.server.prompts import playbook_prompt, playbook_prompts
+from codifier.server.results import (
+    DataResult,
+    DeletedMemory,
+    Echo,
+    FetchResult,
+    PackResult,
+    PlaybookList,
+    ProjectsResult,
+    Published,
+    SavedMemory,
+    SearchResult,
+    SessionList,
+    SessionState,
+    SnapshotList,
+    SnapshotRead,
+    StepResult,
+)
+from codifier.server.sdk_logging import quiet_stateless_terminations
 from codifier.server.services import Services
+from codifier.server.snapshot_resources import snapshot_resources
 from codifier.store.memories import NewMemory
 
 # Pages are read with 32-bit positions (substr in PostgreSQL): no snapshot has more.
@@ -41,12 +130,60 @@ MAX_PAGE = (2**31 - 1) // snapshots.PAGE_CHARS
 
 
 class ToolServer(MCPServer[Any]):
-    """The MCP server, with every tool and resource error exactly `[code] one sentence`.
+    """The MCP server, with every tool, prompt and resource error exactly `[code] one
+    sentence`, the caller's playbooks as prompts and snapshots as resources, and only the
+    capabilities it has.
 
     The SDK reports a failing tool as "Error executing tool X: ..." and bad arguments as
     pydantic's multi-line dump, with the original exception as the cause of its
     ToolError. Both are rewritten here, at the two public entry points every transport
-    goes through, from that cause."""
+    goes through, from that cause.
+
+    Capabilities: on 2026-07-28 the SDK advertises `listChanged` (tools, prompts,
+    resources) and `resources.subscribe` whenever it serves `subscriptions/listen`, which
+    it does by default. This server sends no change notifications and takes no
+    subscriptions, so it serves no `subscriptions/listen`: `server/discover` and
+    `initialize` then advertise tools, prompts and resources without either flag."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("subscriptions", False)
+        super().__init__(*args, **kwargs)
+        quiet_stateless_terminations()
+        self.holder: ServicesHolder | None = None  # set by register_tools
+
+    async def list_prompts(self) -> list[Prompt]:
+        """The playbooks the caller can run, each as a prompt (prompts.py)."""
+        return await self._listing("prompts/list", playbook_prompts)
+
+    async def get_prompt(
+        self,
+        name: str,
+        arguments: dict[str, Any] | None = None,
+        context: Context[Any, Any] | None = None,
+    ) -> GetPromptResult | InputRequiredResult:
+        return await self._listing(
+            f"prompt {shown(name)}",
+            lambda who, services: playbook_prompt(who, services, name, arguments),
+        )
+
+    async def list_resources(self) -> list[Resource]:
+        """Fixed resources (none today), then the caller's newest snapshots."""
+        fixed = await super().list_resources()
+        return fixed + await self._listing("resources/list", snapshot_resources)
+
+    async def _listing(self, where: str, work: Callable[[Principal, Services], Awaitable[T]]) -> T:
+        """Run a prompt or listing request for the caller; a refusal is a JSON-RPC error
+        whose message is `[code] sentence` (invalid params for the caller's mistakes)."""
+        try:
+            if self.holder is None:
+                raise CallError("unavailable", "the server has no tools registered yet")
+            return await work(_who(), self.holder.get())
+        except MCPError:
+            raise
+        except Exception as error:
+            refusal = as_call_error(error, where)
+            code = INVALID_PARAMS if refusal.code in _CALLER_CODES else INTERNAL_ERROR
+            raise MCPError(code=code, message=one_line(str(refusal))) from None
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context[Any, Any] | None = None
@@ -80,6 +217,9 @@ class ToolServer(MCPServer[Any]):
             else:
                 text = str(as_call_error(cause or error, f"resource {shown(str(uri))}"))
             raise ResourceError(one_line(text)) from None
+
+
+_CALLER_CODES = frozenset({"invalid", "not_found", "forbidden", "unauthorized"})
 
 
 def _tool_refusal(name: str, error: ToolError) -> CallError:
@@ -126,6 +266,15 @@ async def _call(holder: ServicesHolder, work: Callable[[Principal, Services], Aw
         raise ToolError(str(error)) from error
 
 
+async def _step(
+    holder: ServicesHolder,
+    work: Callable[[Principal, Services], Awaitable[dict[str, Any] | InputRequiredResult]],
+) -> StepResult | InputRequiredResult:
+    """_call for run_playbook and advance_step: a step result (results.StepResult), or
+    the questions a client with native forms is asked first."""
+    return cast(StepResult | InputRequiredResult, await _call(holder, work))
+
+
 async def _read(
     holder: ServicesHolder, work: Callable[[Principal, Services], Awaitable[str]]
 ) -> str:
@@ -161,172 +310,253 @@ class _Progress:
             )
 
 
+def prose(docstring: str | None) -> str:
+    """A docstring as the description a client shows: its paragraphs, each on one line,
+    without the source's indentation."""
+    text = inspect.cleandoc(docstring or "")
+    paragraphs = [" ".join(p.split()) for p in text.split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def tool(
+    server: MCPServer,
+    title: str,
+    *,
+    read_only: bool = False,
+    destructive: bool = False,
+    idempotent: bool = False,
+    open_world: bool = False,
+) -> Callable[[F], F]:
+    """Register a tool with its title, its docstring as clean prose, and every hint said
+    explicitly (MCP's defaults assume a tool may destroy and reach the open world)."""
+
+    def register(fn: F) -> F:
+        server.add_tool(
+            fn,
+            title=title,
+            description=prose(fn.__doc__),
+            annotations=ToolAnnotations(
+                title=title,
+                read_only_hint=read_only,
+                destructive_hint=destructive,
+                idempotent_hint=idempotent,
+                open_world_hint=open_world,
+            ),
+        )
+        return fn
+
+    return register
+
+
 def register_bench_echo(server: MCPServer) -> None:
     """A do-nothing tool with the same auth path, for bench/server.py's baseline. Only
     registered when CODIFIER_BENCH_ECHO=1."""
 
-    @server.tool()
-    async def echo(text: str) -> dict[str, Any]:
-        """Return the text (benchmark baseline)."""
+    @tool(server, "Echo", read_only=True, idempotent=True)
+    async def echo(text: EchoText) -> Echo:
+        """Return the text unchanged: the benchmark's baseline, no work done."""
         _who()
         return {"text": text}
 
 
 def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
-    @server.tool()
+    if isinstance(server, ToolServer):  # its prompts and resource listing read the services
+        server.holder = holder
+
+    @tool(server, "Manage projects", idempotent=True)
     async def manage_projects(
-        operation: Literal["create", "list", "switch", "get"],
-        name: str | None = None,
-        description: str | None = None,
-        project_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Create, list, get or switch to a project (switch sets your default project)."""
-        return await _call(
-            holder, lambda who, s: s.projects.manage(who, operation, name, description, project_id)
+        operation: Operation,
+        name: ProjectName = None,
+        description: ProjectDescription = None,
+        project_id: ProjectToGet = None,
+    ) -> ProjectsResult:
+        """Use first, to find the project to work in: list the projects you can see, get
+        one, switch to one (it becomes your default project for later calls), or create
+        one (admin only). A project key always works in its own project."""
+        return cast(
+            ProjectsResult,
+            await _call(
+                holder,
+                lambda who, s: s.projects.manage(who, operation, name, description, project_id),
+            ),
         )
 
-    @server.tool()
+    @tool(server, "Fetch memories", read_only=True, idempotent=True)
     async def fetch_context(
-        project_id: str | None = None,
-        memory_type: str | None = None,
-        tags: list[str] | None = None,
-        query: str | None = None,
-        mode: Literal["hybrid", "text", "semantic"] | None = None,
-        include_superseded: bool = False,
-        limit: int = 20,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        """The project's current memories, newest first; with `query`, by relevance:
-        `hybrid` (the default: words and meaning, fused), `text` (words, BM25) or
-        `semantic` (meaning). `tags` must all match (case-insensitive); `limit` is at most
-        100. Each memory has a `score`; `total` counts what the filters match."""
-        return await _call(
-            holder,
-            lambda who, s: s.memories.fetch(
-                who,
-                project_id,
-                memory_type,
-                tags,
-                query,
-                limit,
-                offset,
-                mode,
-                include_superseded,
+        project_id: ProjectId = None,
+        memory_type: MemoryTypeFilter = None,
+        tags: TagsFilter = None,
+        query: Query = None,
+        mode: Mode = None,
+        include_superseded: IncludeSuperseded = False,
+        limit: Limit20 = 20,
+        offset: Offset = 0,
+    ) -> FetchResult:
+        """Use before starting a task, to read what the team already knows about it: the
+        project's current memories (rules, documents, API contracts, learnings, research
+        findings), newest first; with `query`, the most relevant first (hybrid ranking by
+        words and meaning unless `mode` says otherwise). Each memory has a `score`;
+        `total` counts what the filters match and `has_more` says whether to page on."""
+        return cast(
+            FetchResult,
+            await _call(
+                holder,
+                lambda who, s: s.memories.fetch(
+                    who,
+                    project_id,
+                    memory_type,
+                    tags,
+                    query,
+                    limit,
+                    offset,
+                    mode,
+                    include_superseded,
+                ),
             ),
         )
 
-    @server.tool()
+    # Destructive: with `id` it rewrites that memory in place (no history is kept).
+    @tool(server, "Save a memory", destructive=True, idempotent=True)
     async def update_memory(
-        memory_type: str,
-        title: str,
-        content: str,
-        project_id: str | None = None,
-        id: str | None = None,
-        supersedes: str | None = None,
-        tags: list[str] | None = None,
-        source_role: str | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
-        """Save a memory (rule, document, api_contract, learning, research_finding).
-        With `id`, update that memory (its tags and metadata stay unless given); with
-        `supersedes`, the new memory replaces that one, which is kept as history. Otherwise
-        identical content is not stored twice, and `similar` lists near-duplicates."""
+        memory_type: MemoryTypeArg,
+        title: Title,
+        content: Content,
+        project_id: ProjectId = None,
+        id: MemoryId = None,
+        supersedes: Supersedes = None,
+        tags: Tags = None,
+        source_role: SourceRole = None,
+        metadata: Metadata = None,
+    ) -> SavedMemory:
+        """Use when you learn something the team should keep: a rule to follow, a
+        document, an API contract, a learning or a research finding. Saving the same
+        content again stores nothing new; `similar` lists near-duplicates you may want to
+        replace. To replace an outdated memory and keep it as history, pass its id as
+        `supersedes`; to correct one in place, pass its `id` (its tags and metadata stay
+        unless given)."""
         memory = NewMemory(memory_type, title, content, tags or [], source_role, metadata or {})
-        return await _call(
-            holder,
-            lambda who, s: s.memories.update(
-                who,
-                project_id,
-                id,
-                memory,
-                supersedes,
-                keep_tags=tags is None,
-                keep_metadata=metadata is None,
+        return cast(
+            SavedMemory,
+            await _call(
+                holder,
+                lambda who, s: s.memories.update(
+                    who,
+                    project_id,
+                    id,
+                    memory,
+                    supersedes,
+                    keep_tags=tags is None,
+                    keep_metadata=metadata is None,
+                ),
             ),
         )
 
-    @server.tool()
-    async def delete_memory(id: str, project_id: str | None = None) -> dict[str, Any]:
-        """Delete one memory of the project."""
-        return await _call(holder, lambda who, s: s.memories.delete(who, project_id, id))
+    @tool(server, "Delete a memory", destructive=True, idempotent=True)
+    async def delete_memory(id: MemoryToDelete, project_id: ProjectId = None) -> DeletedMemory:
+        """Use only to remove a memory that is wrong or must not be kept: it is gone for
+        good. To replace an outdated memory and keep it as history, save the new one with
+        update_memory and `supersedes` instead."""
+        return cast(
+            DeletedMemory,
+            await _call(holder, lambda who, s: s.memories.delete(who, project_id, id)),
+        )
 
-    @server.tool()
+    @tool(server, "Pack a repository", open_world=True)
     async def pack_repo(
-        url: str,
+        url: RepositoryUrl,
         ctx: Context,
-        project_id: str | None = None,
-        version_label: str | None = None,
-        include: list[str] | None = None,
-        exclude: list[str] | None = None,
-        digest_tokens: int | None = None,
-    ) -> dict[str, Any]:
-        """Pack a repository (a URL; or a local path under CODIFIER_PACK_ROOTS) into a new
-        snapshot version. Returns the snapshot's `digest`: a token-budgeted overview (the
-        README's head, manifests, the tree, outlines of the most central modules;
-        `digest_tokens`, 8,000 by default). The full text is not returned: read files
-        exactly with read_snapshot, find code with search_snapshot."""
+        project_id: ProjectId = None,
+        version_label: VersionLabel = None,
+        include: Include = None,
+        exclude: Exclude = None,
+        digest_tokens: DigestTokens = None,
+    ) -> PackResult:
+        """Use when you need a repository's code: packs it (a URL, or a local path under
+        CODIFIER_PACK_ROOTS) into a new snapshot version of the project and returns its
+        `digest`, a token-budgeted overview (the README's head, manifests, the tree,
+        outlines of the most central modules). The full text is not returned: read files
+        exactly with read_snapshot and find code with search_snapshot. Progress is
+        reported while it packs."""
         progress = _Progress(ctx)
-        return await _call(
-            holder,
-            lambda who, s: s.data.pack_repo(
-                who,
-                url,
-                project_id,
-                version_label,
-                include,
-                exclude,
-                progress.from_thread,
-                digest_tokens,
+        return cast(
+            PackResult,
+            await _call(
+                holder,
+                lambda who, s: s.data.pack_repo(
+                    who,
+                    url,
+                    project_id,
+                    version_label,
+                    include,
+                    exclude,
+                    progress.from_thread,
+                    digest_tokens,
+                ),
             ),
         )
 
-    @server.tool()
+    @tool(server, "Read a snapshot", read_only=True, idempotent=True)
     async def read_snapshot(
-        snapshot_id: str,
-        path: str | None = None,
-        start_line: int | None = None,
-        end_line: int | None = None,
-        offset: int = 0,
-        limit: int = 200,
-    ) -> dict[str, Any]:
-        """Without `path`: the snapshot's file index (path, language, lines, tokens), paged
-        with `offset`/`limit` (at most 1,000). With `path`: that file's exact text, or lines
-        `start_line`..`end_line` (1-based, inclusive), at most 2,000 lines or 100 KB a
-        call; `next_start_line` says where to continue."""
-        return await _call(
-            holder,
-            lambda who, s: s.code.read(who, snapshot_id, path, start_line, end_line, offset, limit),
+        snapshot_id: SnapshotId,
+        path: FilePath = None,
+        start_line: StartLine = None,
+        end_line: EndLine = None,
+        offset: IndexOffset = 0,
+        limit: IndexLimit = 200,
+    ) -> SnapshotRead:
+        """Use to see a packed repository's files. Without `path`: the file index (path,
+        language, lines, tokens), paged with `offset`/`limit` (at most 1,000). With
+        `path`: that file's exact text, or lines `start_line`..`end_line` (1-based,
+        inclusive), at most 2,000 lines or 100 KB a call; `next_start_line` says where to
+        continue."""
+        return cast(
+            SnapshotRead,
+            await _call(
+                holder,
+                lambda who, s: s.code.read(
+                    who, snapshot_id, path, start_line, end_line, offset, limit
+                ),
+            ),
         )
 
-    @server.tool()
+    @tool(server, "Search a snapshot", read_only=True, idempotent=True)
     async def search_snapshot(
-        snapshot_id: str,
-        query: str,
-        mode: Literal["literal", "regex", "semantic"] = "literal",
-        path: str | None = None,
-        limit: int = 50,
-    ) -> dict[str, Any]:
-        """Search a snapshot's files. `literal`: an exact, case-sensitive substring;
-        `regex`: an RE2 regular expression (linear time; multi-line: ^ and $ match at line
-        ends; (?i) for case-insensitive); `semantic`: code chunks closest in meaning to a
-        question. `path` is a glob (`*.py`, `src/**/*.ts`). Hits are {path, line, text}
-        with exact 1-based line numbers, at most `limit` (<= 100); `truncated` says more
-        matched."""
-        return await _call(
-            holder, lambda who, s: s.code.search(who, snapshot_id, query, mode, path, limit)
+        snapshot_id: SnapshotId,
+        query: SearchQuery,
+        mode: SnapshotMode = "literal",
+        path: PathGlob = None,
+        limit: SearchLimit = 50,
+    ) -> SearchResult:
+        """Use to find code in a packed repository. `literal`: an exact, case-sensitive
+        substring; `regex`: an RE2 regular expression (linear time; multi-line: ^ and $
+        match at line ends; (?i) for case-insensitive); `semantic`: code chunks closest in
+        meaning to a question. `path` is a glob (`*.py`, `src/**/*.ts`). Hits are {path,
+        line, text} with exact 1-based line numbers, at most `limit`; `truncated` says
+        more matched. Read around a hit with read_snapshot."""
+        return cast(
+            SearchResult,
+            await _call(
+                holder,
+                lambda who, s: s.code.search(who, snapshot_id, query, mode, path, limit),
+            ),
         )
 
-    @server.tool()
+    @tool(server, "List snapshots", read_only=True, idempotent=True)
     async def list_snapshots(
-        project_id: str | None = None,
-        url: str | None = None,
-        limit: int = 20,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        """The project's packed snapshots, newest first, with their ids, versions, languages
-        and how much of their code is embedded for semantic search."""
-        return await _call(
-            holder, lambda who, s: s.code.listing(who, project_id, url, limit, offset)
+        project_id: ProjectId = None,
+        url: SnapshotUrl = None,
+        limit: Limit20 = 20,
+        offset: Offset = 0,
+    ) -> SnapshotList:
+        """Use to find a repository packed earlier (before packing it again): the
+        project's snapshots, newest first, with their ids, versions, languages and how
+        much of their code is embedded for semantic search."""
+        return cast(
+            SnapshotList,
+            await _call(holder, lambda who, s: s.code.listing(who, project_id, url, limit, offset)),
         )
 
     @server.resource(
@@ -358,99 +588,123 @@ def register_tools(server: MCPServer, holder: ServicesHolder) -> None:
             holder, lambda who, s: s.data.snapshot_page(who, snapshot_id, _page_number(page))
         )
 
-    @server.tool()
+    @tool(server, "Query a data source", read_only=True, idempotent=True, open_world=True)
     async def query_data(
-        operation: Literal["list-tables", "describe-tables", "execute-query"],
-        source: str | None = None,
-        database: str | None = None,
-        tables: list[str] | None = None,
-        sql: str | None = None,
-    ) -> dict[str, Any]:
-        """Explore a data source read-only: list tables, describe them, or run one
-        read-only query (results capped at 100 KB with a notice)."""
-        return await _call(
-            holder,
-            lambda who, s: s.data.query_data(who, operation, source, database, tables, sql),
+        operation: DataOperationArg,
+        source: Source = None,
+        database: Database = None,
+        tables: Tables = None,
+        sql: Sql = None,
+    ) -> DataResult:
+        """Use to explore the team's data read-only: list a database's tables, describe
+        their columns, or run one read-only SQL query (results capped at 100 KB, with a
+        notice saying what was left out). Writes of any kind are refused."""
+        return cast(
+            DataResult,
+            await _call(
+                holder,
+                lambda who, s: s.data.query_data(who, operation, source, database, tables, sql),
+            ),
         )
 
-    @server.tool()
-    async def list_playbooks(role: str | None = None) -> dict[str, Any]:
-        """The playbooks you can run: shipped with the server, published server-wide, and
-        published in your project, each with `source`, `version`, inputs and step count."""
-        return await _call(holder, lambda who, s: s.runs.list(who, role))
+    @tool(server, "List playbooks", read_only=True, idempotent=True)
+    async def list_playbooks(role: RoleFilter = None) -> PlaybookList:
+        """Use to find a guided procedure for the task at hand: the playbooks you can
+        run, shipped with the server, published server-wide, and published in your
+        project, each with its inputs, step count, `source` and `version`. Start one with
+        run_playbook; each is also offered as an MCP prompt."""
+        return cast(PlaybookList, await _call(holder, lambda who, s: s.runs.list(who, role)))
 
-    @server.tool()
+    @tool(server, "Publish a playbook")
     async def publish_playbook(
-        source: str,
-        templates: dict[str, str] | None = None,
-        project_id: str | None = None,
-    ) -> dict[str, Any]:
-        """Publish a playbook (its YAML `source`, and `templates`: template name -> source)
-        as the next version of its id. It is checked as `codifier check` checks; one that
-        does not check is refused with each diagnostic as `line:column code message`. A
-        project key publishes to its project; the admin, without project_id, server-wide."""
-        return await _call(
-            holder, lambda who, s: s.runs.publisher.publish(who, source, templates, project_id)
+        source: PlaybookSource,
+        templates: Templates = None,
+        project_id: PublishProject = None,
+    ) -> Published:
+        """Use to share a playbook you wrote: publishes its YAML `source` (and the
+        `templates` it uses) as the next version of its id. It is checked as `codifier
+        check` checks; one that does not check is refused with each diagnostic as
+        `line:column code message`. A project key publishes to its project; the admin,
+        without project_id, server-wide."""
+        return cast(
+            Published,
+            await _call(
+                holder,
+                lambda who, s: s.runs.publisher.publish(who, source, templates, project_id),
+            ),
         )
 
-    @server.tool()
+    @tool(server, "Run a playbook")
     async def run_playbook(
-        playbook_id: str,
+        playbook_id: PlaybookId,
         ctx: Context,
-        project_id: str | None = None,
-        project_name: str | None = None,
-        inputs: dict[str, Any] | None = None,
-        version: int | None = None,
-    ) -> dict[str, Any] | InputRequiredResult:
-        """Start a playbook run (the newest version unless `version` is given). The result
-        says what the run needs next: an answer (prompt + expects), a generated artifact
-        (generate_request), or it is done."""
+        project_id: ProjectId = None,
+        project_name: RunProjectName = None,
+        inputs: Inputs = None,
+        version: PlaybookVersion = None,
+    ) -> StepResult | InputRequiredResult:
+        """Use to start a guided procedure list_playbooks names (the newest version
+        unless `version` is given). The step result says what the run needs next: the
+        person's answer (status awaiting_input: ask them `prompt`, answer shaped as
+        `expects`), an artifact you write (awaiting_generation: generate_request), or
+        nothing (completed, with outputs). Continue with advance_step."""
         # A client that declares form elicitation is asked the questions in its own form.
-        return await _call(
+        return await _step(
             holder,
             lambda who, s: s.runs.in_forms(ctx).start(
                 who, playbook_id, project_id, project_name, inputs, version
             ),
         )
 
-    @server.tool()
-    async def get_session(session_id: str) -> dict[str, Any]:
-        """A session's current step result again, exactly as run_playbook/advance_step gave
-        it (the prompt and expects, or the generate request), with `step_outputs` so far."""
-        return await _call(holder, lambda who, s: s.runs.get(who, session_id))
+    @tool(server, "Get a session", read_only=True, idempotent=True)
+    async def get_session(session_id: SessionId) -> SessionState:
+        """Use when you lost track of a run or a call failed with [conflict]: the run's
+        current step result again, exactly as run_playbook/advance_step gave it (the
+        prompt and expects, or the generate request), with `step_outputs` so far."""
+        return cast(SessionState, await _call(holder, lambda who, s: s.runs.get(who, session_id)))
 
-    @server.tool()
-    async def rewind_session(session_id: str, step_id: str) -> dict[str, Any]:
-        """Go back to an earlier step that asks the client (store or generate): later
-        outputs are dropped and the step result for that step is returned; memories the
-        steps write again supersede the earlier ones."""
-        return await _call(holder, lambda who, s: s.runs.rewind(who, session_id, step_id))
+    # Destructive: the outputs of the steps after that one are dropped.
+    @tool(server, "Rewind a session", destructive=True)
+    async def rewind_session(session_id: SessionId, step_id: RewindStepId) -> StepResult:
+        """Use when the person wants to change an earlier answer: goes back to an earlier
+        step that asks the client (a question or an artifact); later outputs are dropped
+        and that step's result is returned; memories the steps write again supersede the
+        earlier ones."""
+        return cast(
+            StepResult,
+            await _call(holder, lambda who, s: s.runs.rewind(who, session_id, step_id)),
+        )
 
-    @server.tool()
+    @tool(server, "List sessions", read_only=True, idempotent=True)
     async def list_sessions(
-        project_id: str | None = None,
-        status: Literal["awaiting_input", "awaiting_generation", "completed", "failed"]
-        | None = None,
-        playbook_id: str | None = None,
-        limit: int = 20,
-        offset: int = 0,
-    ) -> dict[str, Any]:
-        """The project's playbook runs, newest first: id, playbook and version, status, the
-        step each is at, and when it started and last changed. `limit` is at most 100."""
-        return await _call(
-            holder,
-            lambda who, s: s.runs.list_sessions(
-                who, project_id, status, playbook_id, limit, offset
+        project_id: ProjectId = None,
+        status: StatusFilter = None,
+        playbook_id: PlaybookFilter = None,
+        limit: Limit20 = 20,
+        offset: Offset = 0,
+    ) -> SessionList:
+        """Use to find runs to resume or review: the project's playbook runs, newest
+        first, with their playbook and version, status, the step each is at, and when
+        each started and last changed."""
+        return cast(
+            SessionList,
+            await _call(
+                holder,
+                lambda who, s: s.runs.list_sessions(
+                    who, project_id, status, playbook_id, limit, offset
+                ),
             ),
         )
 
-    @server.tool()
+    @tool(server, "Answer the current step")
     async def advance_step(
-        session_id: str, step_id: str, input: Any, ctx: Context
-    ) -> dict[str, Any] | InputRequiredResult:
-        """Answer the session's current step (`step_id` must be that step): the person's
-        answer for a prompt, or the generated artifact for a generate_request."""
+        session_id: SessionId, step_id: StepId, input: Answer, ctx: Context
+    ) -> StepResult | InputRequiredResult:
+        """Use after run_playbook (and after each advance_step) to answer the run's
+        current step, whose id is `step_id`: the person's answer for a prompt, or the
+        artifact you wrote for a generate_request. Returns the next step result; repeat
+        until the run is completed or failed."""
         # A client that declares form elicitation is asked the next questions in its form.
-        return await _call(
+        return await _step(
             holder, lambda who, s: s.runs.in_forms(ctx).advance(who, session_id, step_id, input)
         )
