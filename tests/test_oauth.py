@@ -8,7 +8,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import html.parser
+import http.server
+import json
 import secrets
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -283,7 +286,7 @@ def test_authorization_server_metadata(world: World) -> None:
     assert set(document["grant_types_supported"]) == {"authorization_code", "refresh_token"}
     assert document["token_endpoint_auth_methods_supported"] == ["none"]
     assert document["authorization_response_iss_parameter_supported"] is True
-    assert document["client_id_metadata_document_supported"] is False
+    assert document["client_id_metadata_document_supported"] is True
 
 
 @pytest.mark.parametrize(
@@ -616,3 +619,100 @@ def test_the_form_refuses_a_missing_or_forged_csrf_token(world: World, flow: Flo
     assert "location" not in stranger.headers
     # And the untouched form still works in the browser that opened it.
     assert flow.browser.post(url, data={**fields, "api_key": world.key_a}).status_code == 302
+
+
+# --- client ID metadata documents ---------------------------------------------------------
+
+
+class Documents(http.server.ThreadingHTTPServer):
+    """A client's web server: JSON documents by path, on a loopback port."""
+
+    def __init__(self) -> None:
+        self.documents: dict[str, bytes] = {}
+        self.fetches: list[str] = []
+        documents = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                documents.fetches.append(self.path)
+                body = documents.documents.get(self.path)
+                self.send_response(200 if body is not None else 404)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(body or b"{}")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        super().__init__(("127.0.0.1", 0), Handler)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+    def publish(self, path: str, **metadata: Any) -> str:
+        url = self.url(path)
+        document = {"client_id": url, "client_name": "Document client", **metadata}
+        self.documents[path] = json.dumps(document).encode()
+        return url
+
+
+@pytest.fixture(scope="module")
+def documents() -> Iterator[Documents]:
+    served = Documents()
+    thread = threading.Thread(target=served.serve_forever, daemon=True)
+    thread.start()
+    yield served
+    served.shutdown()
+    served.server_close()
+
+
+def document_flow(server: ServerProcess, client_id: str) -> Flow:
+    verifier, challenge = pkce()
+    return Flow(server, client_id, verifier, challenge, secrets.token_urlsafe(12), httpx2.Client())
+
+
+def test_a_client_metadata_document_identifies_a_client(world: World, documents: Documents) -> None:
+    good = documents.publish("/good.json", redirect_uris=[REDIRECT])
+    named = documents.publish("/other.json", redirect_uris=[REDIRECT])
+    documents.documents["/other.json"] = documents.documents["/other.json"].replace(
+        b"/other.json", b"/not-this.json"
+    )
+    big = documents.publish("/big.json", redirect_uris=[REDIRECT], padding="x" * 70_000)
+    secret = documents.publish(
+        "/secret.json", redirect_uris=[REDIRECT], token_endpoint_auth_method="client_secret_post"
+    )
+    extra = {"CODIFIER_OAUTH_CIMD_ALLOW_PRIVATE": "1"}
+    with running(world.home, extra=extra) as opened:
+        flow = document_flow(opened, good)
+        tokens = flow.tokens(world.key_a)
+        assert bearer(opened, tokens["access_token"]).status_code == 200
+        assert flow.refresh(tokens["refresh_token"]).status_code == 200
+        refused = {
+            named: "not the URL",
+            big: "larger than",
+            secret: "public client",
+            documents.url("/missing.json"): "HTTP 404",
+        }
+        for client_id, reason in refused.items():
+            page = document_flow(opened, client_id).open_form()
+            assert page.status_code == 400, client_id
+            assert reason in page.text, (client_id, page.text)
+            assert "location" not in page.headers
+        unlisted = document_flow(opened, good).open_form(redirect_uri="http://127.0.0.1:1/x")
+        assert unlisted.status_code == 400
+        assert "location" not in unlisted.headers
+
+
+def test_no_client_document_is_fetched_from_a_private_network_by_default(
+    world: World, documents: Documents
+) -> None:
+    url = documents.publish("/private.json", redirect_uris=[REDIRECT])
+    fetched = len(documents.fetches)
+    for client_id in (url, url.replace("http://", "https://")):
+        page = document_flow(world.server, client_id).open_form()
+        assert page.status_code == 400
+        assert "location" not in page.headers
+    assert "must be https" in document_flow(world.server, url).open_form().text
+    private = document_flow(world.server, url.replace("http://", "https://")).open_form()
+    assert "private network" in private.text
+    assert len(documents.fetches) == fetched  # nothing was fetched

@@ -27,6 +27,7 @@ from mcp.server.auth.provider import (
 from mcp.shared.auth import OAuthClientInformationFull, OAuthToken
 from pydantic import AnyUrl
 
+from codifier.oauth.client_documents import ClientDocumentError, ClientDocuments, is_document_url
 from codifier.oauth.settings import OAuthSettings
 from codifier.oauth.tokens import (
     ACCESS_PREFIX,
@@ -79,6 +80,11 @@ class CodifierOAuthProvider(
         self._database = database
         self.settings = settings
         self.admin_hash = admin_token_hash(admin_token)
+        self.documents = (
+            ClientDocuments(settings.client_documents_private)
+            if settings.client_documents
+            else None
+        )
 
     def _db(self) -> Database:
         db = self._database()
@@ -89,8 +95,22 @@ class CodifierOAuthProvider(
     # Clients (RFC 7591) --------------------------------------------------------------
 
     async def get_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        try:
+            return await self.find_client(client_id)
+        except ClientDocumentError:
+            return None
+
+    async def find_client(self, client_id: str) -> OAuthClientInformationFull | None:
+        """A registered client, or the one a client ID metadata document describes
+        (ClientDocumentError says why such a document cannot be used)."""
         if len(client_id) > 2000:
             return None
+        if is_document_url(client_id):
+            if self.documents is None:
+                raise ClientDocumentError(
+                    "this server does not accept client metadata documents; register instead"
+                )
+            return await self.documents.get(client_id)
         async with self._db().transaction(ADMIN) as conn:
             stored = await store.load_client(conn, client_id)
         return None if stored is None else OAuthClientInformationFull.model_validate(stored)
@@ -117,7 +137,7 @@ class CodifierOAuthProvider(
     async def issue_code(
         self,
         *,
-        client_id: str,
+        client: OAuthClientInformationFull,
         api_key_id: UUID | None,
         resource: str,
         scopes: list[str],
@@ -130,9 +150,13 @@ class CodifierOAuthProvider(
         code = new_secret(CODE_PREFIX)
         async with self._db().transaction(ADMIN) as conn:
             await store.purge_expired(conn)
+            if is_document_url(client.client_id):
+                await store.remember_document_client(
+                    conn, client.client_id, client.model_dump(mode="json", exclude_none=True)
+                )
             grant = await store.create_grant(
                 conn,
-                client_id=client_id,
+                client_id=client.client_id,
                 api_key_id=api_key_id,
                 admin_token_hash=None if api_key_id else self.admin_hash,
                 resource=resource,

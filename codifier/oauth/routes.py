@@ -173,7 +173,7 @@ class OAuthServer:
         issuer = self.issuer_for(request.scope)
         if issuer is None:
             return _no_issuer()
-        document = server_metadata(issuer, client_id_documents=False)
+        document = server_metadata(issuer, client_id_documents=self.provider.documents is not None)
         return JSONResponse(document, headers={"Cache-Control": "max-age=300"})
 
 

@@ -30,21 +30,27 @@ class OAuthSettings:
     refresh_token_seconds: int = 30 * DAY  # CODIFIER_OAUTH_REFRESH_TOKEN_SECONDS
     code_seconds: int = 300  # CODIFIER_OAUTH_CODE_SECONDS: an authorization code's life
     signin_seconds: int = 900  # CODIFIER_OAUTH_SIGNIN_SECONDS: how long a sign-in form is good
+    # CODIFIER_OAUTH_CIMD: clients identified by an https URL to their metadata document
+    # (client_documents.py), fetched from public addresses only. "off" closes it.
+    client_documents: bool = True
+    # CODIFIER_OAUTH_CIMD_ALLOW_PRIVATE: also fetch documents from private, loopback and
+    # link-local addresses (and over http:// there). Off: such URLs are refused.
+    client_documents_private: bool = False
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OAuthSettings:
         """Raises ValueError naming the setting when a value cannot be used."""
         env = os.environ if environ is None else environ
-        switch = env.get("CODIFIER_OAUTH", "on").strip().lower()
-        if switch not in ("on", "off"):
-            raise ValueError(f"CODIFIER_OAUTH must be on or off, got '{switch[:20]}'")
+        enabled = _switch(env, "CODIFIER_OAUTH", True)
+        documents = _switch(env, "CODIFIER_OAUTH_CIMD", True)
+        private = _switch(env, "CODIFIER_OAUTH_CIMD_ALLOW_PRIVATE", False)
         code_seconds = whole_number(env, "CODIFIER_OAUTH_CODE_SECONDS", 300, minimum=10)
         if code_seconds > 600:
             raise ValueError(
                 f"CODIFIER_OAUTH_CODE_SECONDS must be at most 600 (RFC 6749), got {code_seconds}"
             )
         return cls(
-            enabled=switch == "on",
+            enabled=enabled,
             public_url=_public_url(env.get("CODIFIER_PUBLIC_URL", "")),
             access_token_seconds=whole_number(env, "CODIFIER_OAUTH_ACCESS_TOKEN_SECONDS", HOUR),
             refresh_token_seconds=whole_number(
@@ -52,7 +58,20 @@ class OAuthSettings:
             ),
             code_seconds=code_seconds,
             signin_seconds=whole_number(env, "CODIFIER_OAUTH_SIGNIN_SECONDS", 900, minimum=60),
+            client_documents=documents,
+            client_documents_private=private,
         )
+
+
+def _switch(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("on", "1", "true", "yes"):
+        return True
+    if raw in ("off", "0", "false", "no"):
+        return False
+    raise ValueError(f"{name} must be on or off, got '{raw[:20]}'")
 
 
 def _public_url(raw: str) -> str | None:

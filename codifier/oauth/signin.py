@@ -20,6 +20,7 @@ from starlette.datastructures import FormData, QueryParams
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
+from codifier.oauth.client_documents import ClientDocumentError
 from codifier.oauth.csrf import COOKIE, FormSigner
 from codifier.oauth.issuer import Issuer
 from codifier.oauth.page import page_headers, signin_page
@@ -112,7 +113,12 @@ class SigninEndpoint:
                     )
                 params[name] = value
         client_id = params.get("client_id")
-        client = await self.provider.get_client(client_id) if client_id else None
+        try:
+            client = await self.provider.find_client(client_id) if client_id else None
+        except ClientDocumentError as error:
+            raise Refusal(
+                signin_page(status=400, error=f"This client cannot sign in here: {error}.")
+            ) from None
         if client is None:
             raise Refusal(
                 signin_page(
@@ -216,7 +222,7 @@ class SigninEndpoint:
                 " project key or the admin token.",
             )
         code = await self.provider.issue_code(
-            client_id=valid.client.client_id,
+            client=valid.client,
             api_key_id=signed_in.api_key_id,
             resource=valid.resource,
             scopes=valid.scopes,

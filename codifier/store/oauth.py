@@ -36,6 +36,19 @@ async def save_client(conn: Connection, client_id: str, metadata: dict[str, Any]
     )
 
 
+async def remember_document_client(
+    conn: Connection, client_id: str, metadata: dict[str, Any]
+) -> None:
+    """A client known by its metadata document: its grants need a row to belong to (the
+    document itself is fetched again when its cache time runs out, not read from here)."""
+    await conn.execute(
+        "INSERT INTO oauth_clients (client_id, metadata) VALUES ($1, $2::jsonb)"
+        " ON CONFLICT (client_id) DO UPDATE SET metadata = EXCLUDED.metadata",
+        client_id,
+        json.dumps(metadata),
+    )
+
+
 async def load_client(conn: Connection, client_id: str) -> dict[str, Any] | None:
     raw = await conn.fetchval("SELECT metadata FROM oauth_clients WHERE client_id = $1", client_id)
     if raw is None:
