@@ -716,3 +716,41 @@ def test_no_client_document_is_fetched_from_a_private_network_by_default(
     private = document_flow(world.server, url.replace("http://", "https://")).open_form()
     assert "private network" in private.text
     assert len(documents.fetches) == fetched  # nothing was fetched
+
+
+# --- settings ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "says"),
+    [
+        ("CODIFIER_PUBLIC_URL", "http://codifier.example.com", "must be https"),
+        ("CODIFIER_PUBLIC_URL", "https://codifier.example.com/mcp", "no path"),
+        ("CODIFIER_OAUTH", "maybe", "on or off"),
+        ("CODIFIER_OAUTH_CODE_SECONDS", "3600", "at most 600"),
+        ("CODIFIER_OAUTH_ACCESS_TOKEN_SECONDS", "0", "at least 1"),
+        ("CODIFIER_OAUTH_CIMD_ALLOW_PRIVATE", "sometimes", "on or off"),
+    ],
+)
+def test_a_bad_oauth_setting_stops_the_server_at_start(name: str, value: str, says: str) -> None:
+    from codifier.config import SettingsError, check_environment
+
+    with pytest.raises(SettingsError, match=name) as refused:
+        check_environment({name: value})
+    assert says in str(refused.value)
+
+
+def test_good_oauth_settings_are_read() -> None:
+    from codifier.oauth.settings import OAuthSettings
+
+    settings = OAuthSettings.from_env(
+        {
+            "CODIFIER_PUBLIC_URL": "https://codifier.example.com/",
+            "CODIFIER_OAUTH_ACCESS_TOKEN_SECONDS": "600",
+            "CODIFIER_OAUTH_CIMD": "off",
+        }
+    )
+    assert settings.public_url == "https://codifier.example.com"
+    assert settings.access_token_seconds == 600
+    assert settings.client_documents is False
+    assert OAuthSettings.from_env({}) == OAuthSettings()
