@@ -190,8 +190,10 @@ class NativeForms:
 
     async def _resumed(self, who: Principal) -> StepResult | InputRequiredResult | None:
         """A 2026-07-28 retry carrying the client's answer to the request this call
-        made: apply it, and go on. None on a call's first round (or another channel)."""
-        if self.reach.channel != "input_required" or self.ctx.request_state is None:
+        made: apply it, and go on. None on a call's first round (always before 2026-07-28).
+        A state present is a retry whatever the client now declares: the call's own work
+        (starting a run, applying its input) was done in the first round, never again."""
+        if self.ctx.request_state is None:
             return None
         asked = Asked.decode(self.ctx.request_state)
         response = (self.ctx.input_responses or {}).get(REQUEST_KEY)
