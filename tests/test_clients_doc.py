@@ -66,12 +66,43 @@ def test_every_configuration_points_where_the_server_answers() -> None:
         for entry in server_entries(config):
             if "url" in entry:
                 seen.add(check_http_entry(entry))
+            elif entry["command"] == "npx":
+                seen.add(check_mcp_remote_entry(entry))
             else:
                 assert entry["command"] == "codifier", entry
                 assert entry["args"] == STDIO_ARGS, entry
                 assert isinstance(entry.get("env", {}), dict)
                 seen.add("stdio")
-    assert seen == {"/mcp", "/sse", "stdio"}
+    assert seen == {"/mcp", "/sse", "stdio", "mcp-remote"}
+
+
+def check_mcp_remote_entry(entry: dict[str, Any]) -> str:
+    """mcp-remote bridges a stdio-only client to `/mcp` and signs in with OAuth: no key in
+    the file at all."""
+    args = entry["args"]
+    assert args[:2] == ["-y", "mcp-remote"], args
+    url = urlsplit(args[2])
+    assert (url.scheme, url.path) == ("https", "/mcp"), args
+    assert "--header" not in args and "env" not in entry, entry
+    return "mcp-remote"
+
+
+def test_the_oauth_section_names_the_real_endpoints() -> None:
+    """The paths the OAuth section tells people about are the server's own."""
+    from codifier.oauth.issuer import RESOURCE_METADATA_PATH, SERVER_METADATA_PATH
+    from codifier.oauth.routes import AUTHORIZE_PATH, REGISTER_PATH, REVOKE_PATH, TOKEN_PATH
+
+    text = DOC.read_text(encoding="utf-8")
+    for path in (
+        RESOURCE_METADATA_PATH + "/mcp",
+        SERVER_METADATA_PATH,
+        AUTHORIZE_PATH,
+        TOKEN_PATH,
+        REGISTER_PATH,
+        REVOKE_PATH,
+    ):
+        assert f"`{path}" in text or f"HOST{path}" in text, path
+    assert "`api_key`" in text
 
 
 def test_vs_code_prompts_for_the_key() -> None:
