@@ -6,12 +6,14 @@ prompts, resources), and only the capabilities the server has."""
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx2
 import pytest
 from jsonschema import Draft202012Validator
 from mcp import Client
@@ -363,3 +365,31 @@ async def test_prompt_and_resource_errors_are_one_coded_sentence(
     for message, code in failures:
         assert re.fullmatch(ONE_SENTENCE, message), message
         assert message.startswith(f"[{code}] "), message
+
+
+def test_protocol_refusals_are_one_coded_sentence(server: ServerProcess) -> None:
+    """Requests the SDK refuses before any tool runs (params that do not fit the MCP
+    schema, a method the server does not serve) read `[code] sentence` too."""
+    headers = {
+        "Authorization": f"Bearer {ADMIN_TOKEN}",
+        "Accept": "application/json, text/event-stream",
+        "MCP-Protocol-Version": "2025-11-25",
+    }
+    requests = [
+        ("tools/call", {"name": "fetch_context", "arguments": "not an object"}, "invalid"),
+        ("tools/call", {"name": 5}, "invalid"),
+        ("prompts/get", {"name": "x", "arguments": {"a": 5}}, "invalid"),
+        ("no/such-method", {}, "not_found"),
+    ]
+    with httpx2.Client(headers=headers, timeout=30) as http:
+        for number, (method, params, code) in enumerate(requests):
+            message = {"jsonrpc": "2.0", "id": number, "method": method, "params": params}
+            response = http.post(f"{server.url}/mcp", json=message)
+            data = next(
+                json.loads(line.removeprefix("data: "))
+                for line in response.text.splitlines()
+                if line.startswith("data: ")
+            )
+            text = data["error"]["message"]
+            assert re.fullmatch(ONE_SENTENCE, text), text
+            assert text.startswith(f"[{code}] "), text

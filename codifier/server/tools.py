@@ -103,6 +103,7 @@ from codifier.server.parameters import (
 )
 from codifier.server.principal import Principal, current_principal
 from codifier.server.prompts import playbook_prompt, playbook_prompts
+from codifier.server.protocol_errors import CodedProtocolErrors
 from codifier.server.results import (
     DataResult,
     DeletedMemory,
@@ -149,6 +150,7 @@ class ToolServer(MCPServer[Any]):
         kwargs.setdefault("subscriptions", False)
         super().__init__(*args, **kwargs)
         quiet_stateless_terminations()
+        self.middleware.append(CodedProtocolErrors())
         self.holder: ServicesHolder | None = None  # set by register_tools
 
     async def list_prompts(self) -> list[Prompt]:
