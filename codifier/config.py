@@ -115,6 +115,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     from codifier.limits import Limits
     from codifier.oauth.settings import OAuthSettings
     from codifier.packer.settings import PackSettings
+    from codifier.server.native_settings import NativeSettings
     from codifier.snapshots.settings import CodeSettings
     from codifier.sources.query_settings import QuerySettings
 
@@ -128,6 +129,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         ParseLimits.from_env,
         ExportSettings.from_env,
         OAuthSettings.from_env,
+        NativeSettings.from_env,
     )
     for read in readers:
         try:
