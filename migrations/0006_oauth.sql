@@ -15,8 +15,13 @@
 CREATE TABLE oauth_clients (
     client_id text PRIMARY KEY CHECK (length(client_id) BETWEEN 1 AND 2000),
     metadata jsonb NOT NULL,  -- the registered client information (public clients: no secret)
-    created_at timestamptz NOT NULL DEFAULT clock_timestamp()
+    created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+    -- Registration needs no credentials: a client no one ever signed in with is deleted
+    -- after CODIFIER_OAUTH_UNUSED_CLIENT_SECONDS, and at most CODIFIER_OAUTH_MAX_CLIENTS
+    -- rows exist (codifier.store.oauth.register_client).
+    signed_in_at timestamptz  -- the latest sign-in through this client; NULL: never used
 );
+CREATE INDEX oauth_clients_unused ON oauth_clients (created_at) WHERE signed_in_at IS NULL;
 
 CREATE TABLE oauth_grants (
     id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

@@ -47,6 +47,15 @@ token_request_resource: ContextVar[tuple[str | None, str] | None] = ContextVar(
 )
 
 
+class ClientLimitReached(Exception):
+    """Registration refused: CODIFIER_OAUTH_MAX_CLIENTS clients exist. `retry_after` is
+    the seconds until the oldest unused one expires and makes room."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__("the server has as many OAuth clients as it keeps")
+        self.retry_after = retry_after
+
+
 class StoredCode(AuthorizationCode):
     grant_id: UUID
 
@@ -103,7 +112,7 @@ class CodifierOAuthProvider(
     async def find_client(self, client_id: str) -> OAuthClientInformationFull | None:
         """A registered client, or the one a client ID metadata document describes
         (ClientDocumentError says why such a document cannot be used)."""
-        if len(client_id) > 2000:
+        if len(client_id) > 2000 or "\x00" in client_id:  # PostgreSQL text holds no NUL
             return None
         if is_document_url(client_id):
             if self.documents is None:
@@ -112,7 +121,7 @@ class CodifierOAuthProvider(
                 )
             return await self.documents.get(client_id)
         async with self._db().transaction(ADMIN) as conn:
-            stored = await store.load_client(conn, client_id)
+            stored = await store.load_client(conn, client_id, self.settings.unused_client_seconds)
         return None if stored is None else OAuthClientInformationFull.model_validate(stored)
 
     async def register_client(self, client_info: OAuthClientInformationFull) -> None:
@@ -123,7 +132,15 @@ class CodifierOAuthProvider(
         client_info.client_secret_expires_at = None
         metadata = client_info.model_dump(mode="json", exclude_none=True)
         async with self._db().transaction(ADMIN) as conn:
-            await store.save_client(conn, client_info.client_id, metadata)
+            wait = await store.register_client(
+                conn,
+                client_info.client_id,
+                metadata,
+                max_clients=self.settings.max_clients,
+                unused_seconds=self.settings.unused_client_seconds,
+            )
+        if wait is not None:
+            raise ClientLimitReached(wait)
 
     # Authorization: the sign-in page (signin.py) issues codes through issue_code. --------
 
@@ -154,6 +171,8 @@ class CodifierOAuthProvider(
                 await store.remember_document_client(
                     conn, client.client_id, client.model_dump(mode="json", exclude_none=True)
                 )
+            else:
+                await store.mark_signed_in(conn, client.client_id)
             grant = await store.create_grant(
                 conn,
                 client_id=client.client_id,

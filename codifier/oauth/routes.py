@@ -4,6 +4,8 @@ None of them needs a bearer token (AuthMiddleware lets PUBLIC_PATHS through)."""
 
 from __future__ import annotations
 
+import logging
+import math
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -28,10 +30,15 @@ from codifier.oauth.issuer import (
     request_issuer,
 )
 from codifier.oauth.metadata import resource_metadata, server_metadata
-from codifier.oauth.provider import CodifierOAuthProvider, token_request_resource
+from codifier.oauth.provider import (
+    ClientLimitReached,
+    CodifierOAuthProvider,
+    token_request_resource,
+)
 from codifier.oauth.revocation import RevocationEndpoint
 from codifier.oauth.settings import OAuthSettings
 from codifier.oauth.signin import SigninCheck, SigninEndpoint
+from codifier.oauth.throttle import SigninThrottle
 from codifier.store.database import DatabaseUnavailable
 
 AUTHORIZE_PATH = "/authorize"
@@ -52,6 +59,8 @@ PUBLIC_PATHS = frozenset(
 MAX_BODY = 64 * 1024  # bytes: a registration or token request is far smaller
 
 Handler = Callable[[Request], Awaitable[Response]]
+
+logger = logging.getLogger("codifier.oauth")
 
 
 def oauth_error(status: int, error: str, description: str) -> JSONResponse:
@@ -78,6 +87,11 @@ class OAuthServer:
         self.provider = provider
         self.check_key = check_key
         self.signer = FormSigner(settings.signin_seconds)
+        self.throttle = SigninThrottle(
+            settings.signin_failures,
+            settings.signin_global_failures,
+            settings.signin_window_seconds,
+        )
 
     def issuer_for(self, scope: Any) -> Issuer | None:
         return request_issuer(scope, self.settings, self.bind_host)
@@ -99,7 +113,9 @@ class OAuthServer:
         token = TokenHandler(self.provider, authenticator)
         register = RegistrationHandler(self.provider, ClientRegistrationOptions(enabled=True))
         revoke = RevocationEndpoint(self.provider)
-        signin = SigninEndpoint(self.provider, self.signer, self.issuer_for, self.check_key)
+        signin = SigninEndpoint(
+            self.provider, self.signer, self.issuer_for, self.check_key, self.throttle
+        )
         document = cors_middleware(self._resource_document, ["GET", "OPTIONS"])
         return [
             Route(RESOURCE_METADATA_PATH, document, methods=["GET", "OPTIONS"]),
@@ -116,7 +132,7 @@ class OAuthServer:
                 methods=["GET", "POST"],
             ),
             self._client_route(TOKEN_PATH, self._token(token.handle)),
-            self._client_route(REGISTER_PATH, register.handle),
+            self._client_route(REGISTER_PATH, _capped(register.handle)),
             self._client_route(REVOKE_PATH, revoke.handle),
         ]
 
@@ -143,6 +159,15 @@ class OAuthServer:
             except DatabaseUnavailable:
                 return oauth_error(
                     503, "temporarily_unavailable", "the database is unavailable; try again"
+                )
+            except Exception:
+                # OAuth's shape, never a bare 500; the log keeps the traceback.
+                logger.exception("OAuth endpoint %s failed", request.url.path)
+                return oauth_error(
+                    500,
+                    "server_error",
+                    "[internal] the request failed on the server's side; try again, and tell"
+                    " the server's operator if it keeps happening",
                 )
 
         return guarded
@@ -175,6 +200,28 @@ class OAuthServer:
             return _no_issuer()
         document = server_metadata(issuer, client_id_documents=self.provider.documents is not None)
         return JSONResponse(document, headers={"Cache-Control": "max-age=300"})
+
+
+def _capped(handler: Handler) -> Handler:
+    """Registration past CODIFIER_OAUTH_MAX_CLIENTS: 429 with Retry-After (when the oldest
+    unused client expires) in OAuth's shape. RFC 7591 §3.2.2 names no code for "full", so
+    the error is RFC 6749's `temporarily_unavailable`: the request itself was fine."""
+
+    async def capped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ClientLimitReached as full:
+            refused = oauth_error(
+                429,
+                "temporarily_unavailable",
+                "this server holds as many registered OAuth clients as it keeps"
+                " (CODIFIER_OAUTH_MAX_CLIENTS); nothing was registered. Try again later,"
+                " or sign in with a client already registered",
+            )
+            refused.headers["Retry-After"] = str(math.ceil(full.retry_after))
+            return refused
+
+    return capped
 
 
 def _limited(app: ASGIApp) -> ASGIApp:

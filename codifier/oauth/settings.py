@@ -36,6 +36,18 @@ class OAuthSettings:
     # CODIFIER_OAUTH_CIMD_ALLOW_PRIVATE: also fetch documents from private, loopback and
     # link-local addresses (and over http:// there). Off: such URLs are refused.
     client_documents_private: bool = False
+    # Registration (/register) needs no credentials, so what it can store is bounded:
+    # CODIFIER_OAUTH_MAX_CLIENTS clients at most (past it: 429, nothing written), and a
+    # client never used for a sign-in is deleted after CODIFIER_OAUTH_UNUSED_CLIENT_SECONDS.
+    max_clients: int = 10_000
+    unused_client_seconds: int = DAY
+    # Wrong keys at the sign-in page: at most CODIFIER_OAUTH_SIGNIN_FAILURES from one
+    # address and CODIFIER_OAUTH_SIGNIN_GLOBAL_FAILURES from all addresses together within
+    # CODIFIER_OAUTH_SIGNIN_WINDOW_SECONDS; past either, sign-in answers 429 until the
+    # window moves on (throttle.py).
+    signin_failures: int = 10
+    signin_global_failures: int = 100
+    signin_window_seconds: int = 300
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> OAuthSettings:
@@ -60,6 +72,11 @@ class OAuthSettings:
             signin_seconds=whole_number(env, "CODIFIER_OAUTH_SIGNIN_SECONDS", 900, minimum=60),
             client_documents=documents,
             client_documents_private=private,
+            max_clients=whole_number(env, "CODIFIER_OAUTH_MAX_CLIENTS", 10_000),
+            unused_client_seconds=whole_number(env, "CODIFIER_OAUTH_UNUSED_CLIENT_SECONDS", DAY),
+            signin_failures=whole_number(env, "CODIFIER_OAUTH_SIGNIN_FAILURES", 10),
+            signin_global_failures=whole_number(env, "CODIFIER_OAUTH_SIGNIN_GLOBAL_FAILURES", 100),
+            signin_window_seconds=whole_number(env, "CODIFIER_OAUTH_SIGNIN_WINDOW_SECONDS", 300),
         )
 
 

@@ -5,10 +5,13 @@ redirects to the client with a code, its state and this issuer (RFC 9207).
 Until the client and its redirect URI are known good, a problem is shown on the page and
 never redirected (no open redirect). After that, OAuth's errors go back to the client on
 its redirect URI (RFC 6749 §4.1.2.1). A wrong key shows the form again (HTTP 200) with
-the error and issues nothing; the key itself is never echoed or logged."""
+the error and issues nothing; the key itself is never echoed or logged. Too many wrong
+keys (throttle.py) and the form comes back with 429 and Retry-After, the key unchecked.
+Anything unexpected is logged with its traceback and shown as one `[internal]` line."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -25,6 +28,7 @@ from codifier.oauth.csrf import COOKIE, FormSigner
 from codifier.oauth.issuer import Issuer
 from codifier.oauth.page import page_headers, signin_page
 from codifier.oauth.provider import CodifierOAuthProvider
+from codifier.oauth.throttle import SigninThrottle
 from codifier.server.principal import SignIn
 from codifier.store.database import DatabaseUnavailable
 
@@ -45,6 +49,13 @@ MAX_PARAM = 2000  # characters; a longer value is not an authorization request
 ErrorCode = Literal[
     "invalid_request", "unsupported_response_type", "invalid_scope", "invalid_target"
 ]
+
+logger = logging.getLogger("codifier.oauth")
+
+INTERNAL_ERROR = (
+    "[internal] Sign-in failed on the server's side and nothing was issued; try again, and"
+    " tell the server's operator if it keeps happening."
+)
 
 # Who a key belongs to, if it is one that may sign in.
 SigninCheck = Callable[[str], Awaitable[SignIn | None]]
@@ -74,13 +85,27 @@ class SigninEndpoint:
         signer: FormSigner,
         issuer: Callable[[Request], Issuer | None],
         check_key: SigninCheck,
+        throttle: SigninThrottle,
     ) -> None:
         self.provider = provider
         self.signer = signer
         self.issuer = issuer
         self.check_key = check_key
+        self.throttle = throttle
 
     async def __call__(self, request: Request) -> Response:
+        try:
+            return await self._answer(request)
+        except DatabaseUnavailable:
+            return signin_page(
+                status=503, error="The server's database is unavailable; try again shortly."
+            )
+        except Exception:
+            # Never a bare 500 or a traceback in the browser; the log keeps the details.
+            logger.exception("the sign-in page failed on %s %s", request.method, request.url.path)
+            return signin_page(status=500, error=INTERNAL_ERROR)
+
+    async def _answer(self, request: Request) -> Response:
         issuer = self.issuer(request)
         if issuer is None:
             return signin_page(
@@ -89,6 +114,9 @@ class SigninEndpoint:
                 " CODIFIER_PUBLIC_URL.",
             )
         source: FormData | QueryParams
+        address = request.client.host if request.client else ""
+        # Decided in memory before anything else a post causes: no key is checked.
+        wait = self.throttle.wait(address) if request.method == "POST" else 0
         try:
             source = request.query_params if request.method == "GET" else await request.form()
             valid = await self._validate(source, issuer)
@@ -100,7 +128,16 @@ class SigninEndpoint:
             )
         if request.method == "GET":
             return self._form(valid, status=200)
-        return await self._sign_in(request, source, valid, issuer)
+        if wait:
+            throttled = self._form(
+                valid,
+                status=429,
+                error=f"Too many wrong keys were tried; wait {wait} seconds, then sign in"
+                " again. Nothing was checked or issued.",
+            )
+            throttled.headers["Retry-After"] = str(wait)
+            return throttled
+        return await self._sign_in(request, source, valid, issuer, address)
 
     async def _validate(self, source: FormData | QueryParams, issuer: Issuer) -> ValidRequest:
         params: dict[str, str] = {}
@@ -110,6 +147,10 @@ class SigninEndpoint:
                 if len(value) > MAX_PARAM:
                     raise Refusal(
                         signin_page(status=400, error=f"The {name} parameter is too long.")
+                    )
+                if "\x00" in value:
+                    raise Refusal(
+                        signin_page(status=400, error=f"The {name} parameter holds a NUL.")
                     )
                 params[name] = value
         client_id = params.get("client_id")
@@ -195,7 +236,12 @@ class SigninEndpoint:
         return response
 
     async def _sign_in(
-        self, request: Request, form: FormData | QueryParams, valid: ValidRequest, issuer: Issuer
+        self,
+        request: Request,
+        form: FormData | QueryParams,
+        valid: ValidRequest,
+        issuer: Issuer,
+        address: str,
     ) -> Response:
         token = form.get("csrf_token")
         if not isinstance(token, str) or not self.signer.valid(
@@ -215,6 +261,7 @@ class SigninEndpoint:
                 status=503, error="The server's database is unavailable; try again shortly."
             )
         if signed_in is None:
+            self.throttle.failed(address)
             return self._form(
                 valid,
                 status=200,

@@ -28,11 +28,55 @@ _GRANT_COLUMNS = (
 )
 
 
-async def save_client(conn: Connection, client_id: str, metadata: dict[str, Any]) -> None:
+# Registrations take this transaction-scoped advisory lock, so two of them cannot both
+# count room for one more client and both insert.
+_REGISTRATION_LOCK = 0x0C0D_1F1E_0A07
+
+
+async def register_client(
+    conn: Connection,
+    client_id: str,
+    metadata: dict[str, Any],
+    *,
+    max_clients: int,
+    unused_seconds: int,
+) -> float | None:
+    """Save a newly registered client, unless `max_clients` clients exist once unused
+    ones older than `unused_seconds` are gone. None when saved; otherwise nothing is
+    written and the answer is the seconds until room may come (the oldest unused client
+    expires)."""
+    await conn.execute("SELECT pg_advisory_xact_lock($1)", _REGISTRATION_LOCK)
+    await purge_unused_clients(conn, unused_seconds)
+    count: int = await conn.fetchval("SELECT count(*) FROM oauth_clients")
+    if count >= max_clients:
+        wait = await conn.fetchval(
+            "SELECT extract(epoch FROM min(created_at) + make_interval(secs => $1)"
+            " - clock_timestamp()) FROM oauth_clients WHERE signed_in_at IS NULL",
+            float(unused_seconds),
+        )
+        return float(unused_seconds) if wait is None else max(1.0, float(wait))
     await conn.execute(
         "INSERT INTO oauth_clients (client_id, metadata) VALUES ($1, $2::jsonb)",
         client_id,
         json.dumps(metadata),
+    )
+    return None
+
+
+async def purge_unused_clients(conn: Connection, unused_seconds: int) -> None:
+    """Clients registered more than `unused_seconds` ago that no one ever signed in with."""
+    await conn.execute(
+        "DELETE FROM oauth_clients WHERE signed_in_at IS NULL"
+        " AND created_at < clock_timestamp() - make_interval(secs => $1)",
+        float(unused_seconds),
+    )
+
+
+async def mark_signed_in(conn: Connection, client_id: str) -> None:
+    """A sign-in went through this client: it is in use and no longer expires unused."""
+    await conn.execute(
+        "UPDATE oauth_clients SET signed_in_at = clock_timestamp() WHERE client_id = $1",
+        client_id,
     )
 
 
@@ -42,15 +86,27 @@ async def remember_document_client(
     """A client known by its metadata document: its grants need a row to belong to (the
     document itself is fetched again when its cache time runs out, not read from here)."""
     await conn.execute(
-        "INSERT INTO oauth_clients (client_id, metadata) VALUES ($1, $2::jsonb)"
-        " ON CONFLICT (client_id) DO UPDATE SET metadata = EXCLUDED.metadata",
+        "INSERT INTO oauth_clients (client_id, metadata, signed_in_at)"
+        " VALUES ($1, $2::jsonb, clock_timestamp())"
+        " ON CONFLICT (client_id) DO UPDATE SET metadata = EXCLUDED.metadata,"
+        " signed_in_at = EXCLUDED.signed_in_at",
         client_id,
         json.dumps(metadata),
     )
 
 
-async def load_client(conn: Connection, client_id: str) -> dict[str, Any] | None:
-    raw = await conn.fetchval("SELECT metadata FROM oauth_clients WHERE client_id = $1", client_id)
+async def load_client(
+    conn: Connection, client_id: str, unused_seconds: int
+) -> dict[str, Any] | None:
+    """A registered client; one never used for a sign-in counts only while it is younger
+    than `unused_seconds` (past that it is deleted at the next registration)."""
+    raw = await conn.fetchval(
+        "SELECT metadata FROM oauth_clients WHERE client_id = $1"
+        " AND (signed_in_at IS NOT NULL"
+        " OR created_at >= clock_timestamp() - make_interval(secs => $2))",
+        client_id,
+        float(unused_seconds),
+    )
     if raw is None:
         return None
     loaded: dict[str, Any] = json.loads(raw) if isinstance(raw, str) else raw
