@@ -37,6 +37,7 @@ CATALOGUE: dict[str, Code] = {
         Code("Y005", "file-too-large", _E, "The file is larger than a playbook may be."),
         Code("Y006", "not-a-mapping", _E, "The document is empty or not a mapping."),
         Code("Y007", "unsupported-yaml", _E, "A YAML feature playbooks do not support."),
+        Code("Y008", "too-deeply-nested", _E, "Mappings and lists nest deeper than allowed."),
         Code("S101", "unknown-key", _E, "A key that this place does not accept."),
         Code("S102", "missing-key", _E, "A required key is absent."),
         Code("S103", "wrong-value-type", _E, "A value has the wrong YAML type."),

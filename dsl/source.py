@@ -19,6 +19,9 @@ from dsl.span import WHOLE_FILE, Span
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_ALIASES = 16
+# A playbook needs a handful of levels; a deep enough tree would exhaust Python's stack in
+# the stages that walk it (libyaml itself only refuses 1,000 levels).
+MAX_DEPTH = 64
 
 _Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _constructor = yaml.constructor.SafeConstructor()
@@ -238,6 +241,12 @@ def _scalar_value(tag: str, text: str) -> Scalar:
     return value
 
 
+class _TooDeep(Exception):
+    def __init__(self, mark: Any) -> None:
+        super().__init__()
+        self.mark = mark
+
+
 class _Builder:
     """Builds the tree straight from the parser's events (no intermediate yaml.Node tree)."""
 
@@ -296,6 +305,8 @@ class _Builder:
                     pending_keys[-1] = True  # skip the value
                     continue
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                if len(stack) >= MAX_DEPTH:
+                    raise _TooDeep(event.start_mark)
                 self._check_tag(event, event.implicit)
                 collection: YNode = (
                     YMap(event.start_mark, event.start_mark)
@@ -486,6 +497,14 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
                 "a playbook file holds one YAML document; remove the extra '---'",
             )
             return None
+    except _TooDeep as deep:
+        reporter.report(
+            "Y008",
+            Span.point(deep.mark.line + 1, deep.mark.column + 1),
+            f"mappings and lists nest more than {MAX_DEPTH} levels deep here",
+            "flatten the value; playbooks need only a few levels",
+        )
+        return None
     except yaml.YAMLError as error:
         reporter.items[:] = [d for d in reporter.items if d.code != "Y002"]
         _yaml_error(source, error, reporter)

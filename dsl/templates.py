@@ -239,9 +239,16 @@ def _read_signature(
         message = error.message.splitlines()[0] if error.message else "syntax error"
         reporter.report("T306", span, f"invalid Jinja: {message}")
     else:
+        # Jinja checks filter and test names only when it generates code, which
+        # find_undeclared_variables does: an unknown `| strip` surfaces here, not in parse.
+        try:
+            undeclared = meta.find_undeclared_variables(ast)
+        except jinja2.TemplateSyntaxError as error:
+            undeclared = set()
+            _report_unknown_helper(text, error, reporter)
         if header_ok:
             declared_names = {p.name for p in inputs} | broken
-            for name in sorted(meta.find_undeclared_variables(ast) - declared_names):
+            for name in sorted(undeclared - declared_names):
                 reporter.report(
                     "T304",
                     _use_span(text, name, header_end),
@@ -258,6 +265,31 @@ def _read_signature(
         problems=tuple(reporter.items),
         schema=schema,
     )
+
+
+_UNKNOWN_HELPER = re.compile(r"No (?P<kind>filter|test) named '(?P<name>[^']+)'")
+
+
+def _report_unknown_helper(
+    text: str, error: jinja2.TemplateSyntaxError, reporter: Reporter
+) -> None:
+    """An unknown filter or test (`{{ rules | strip }}`), placed on its name."""
+    message = (error.message or "syntax error").splitlines()[0]
+    line = error.lineno or 1
+    lines = text.split("\n")
+    line_text = lines[line - 1] if 1 <= line <= len(lines) else ""
+    found = _UNKNOWN_HELPER.search(message)
+    hint: str | None = None
+    column, width = 1, 1
+    if found is not None:
+        name = found.group("name")
+        known = _ENV.filters if found.group("kind") == "filter" else _ENV.tests
+        hint = did_you_mean(name, sorted(known))
+        where = re.search(rf"\b{re.escape(name)}\b", line_text)
+        if where is not None:
+            column, width = where.start() + 1, len(name)
+        message = f"no {found.group('kind')} named '{name}'"
+    reporter.report("T306", Span.point(line, column, width), f"invalid Jinja: {message}", hint)
 
 
 def _read_schema(

@@ -186,9 +186,17 @@ class TypeSyntaxError(ValueError):
 _TOKEN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*|<|>|\?|.)")
 
 
+MAX_TYPE_DEPTH = 32
+
+
 def parse_type(text: str, records: Mapping[str, Record]) -> Type:
     """Parse `list<TableSchema>?` and friends; raises TypeSyntaxError."""
     tokens = [m.group(1) for m in _TOKEN.finditer(text) if m.group(1).strip()]
+    if tokens.count("list") > MAX_TYPE_DEPTH:
+        # The parser and every later walk of the type recurse; no real type nests this deep.
+        raise TypeSyntaxError(
+            f"type nests more than {MAX_TYPE_DEPTH} lists", "use list<any> for deep data"
+        )
     pos = 0
 
     def parse() -> Type:

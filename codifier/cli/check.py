@@ -84,7 +84,28 @@ def check_file(path: Path, library: Library) -> CompileResult:
     return compile_playbook(text, shown, library)
 
 
+EXIT_INTERNAL = 3  # distinct from 1 (problems found) and 2 (usage)
+
+
 def run(args: argparse.Namespace) -> int:
+    """Check, and turn any internal fault into one line on stderr and exit code 3, whatever
+    the output format: a caller must never mistake a crash for "problems found"."""
+    try:
+        return _run(args)
+    except (UsageError, OSError):
+        raise  # the command line's own one-line answers (exit 2, or the OS error)
+    except Exception as error:  # noqa: BLE001  # the last line of defence, by design
+        sys.stdout.flush()
+        where = f" ({error.__class__.__name__})"
+        detail = " ".join(str(error).split())[:200]
+        sys.stderr.write(
+            f"codifier check: [internal-error] the checker failed{where}: {detail or 'no detail'};"
+            " please report this with the file that caused it\n"
+        )
+        return EXIT_INTERNAL
+
+
+def _run(args: argparse.Namespace) -> int:
     paths = [Path(p) for p in args.paths] or [playbooks_dir()]
     for directory in args.templates:
         if not directory.is_dir():

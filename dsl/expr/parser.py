@@ -309,10 +309,43 @@ def parse_expression(text: str) -> Expr:
     """The syntax tree of one expression; raises ParseError with offsets into `text`."""
     if not text.strip():
         raise ParseError("empty expression", 0, max(len(text), 1), "write an expression")
-    fast = _fast_parse(text)
-    if fast is not None:
-        return fast
-    return parse_with_grammar(text)
+    tree = _fast_parse(text) or parse_with_grammar(text)
+    if _depth_over(tree, MAX_EXPRESSION_DEPTH):
+        raise ParseError(
+            f"expression nests more than {MAX_EXPRESSION_DEPTH} levels",
+            0,
+            max(len(text), 1),
+            "split it into smaller expressions or steps",
+        )
+    return tree
+
+
+# Later stages walk the tree recursively; a bound keeps them far from Python's stack limit.
+MAX_EXPRESSION_DEPTH = 100
+
+
+def _depth_over(tree: Expr, limit: int) -> bool:
+    """Whether the tree is deeper than `limit` (walked iteratively, so it cannot overflow)."""
+    pending: list[tuple[Expr, int]] = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > limit:
+            return True
+        children: tuple[Expr, ...] = ()
+        if isinstance(node, Attr):
+            children = (node.target,)
+        elif isinstance(node, Index):
+            children = (node.target, node.index)
+        elif isinstance(node, Call):
+            children = node.args
+        elif isinstance(node, ListLit):
+            children = node.items
+        elif isinstance(node, Not):
+            children = (node.operand,)
+        elif isinstance(node, Logic | Compare):
+            children = (node.left, node.right)
+        pending.extend((child, depth + 1) for child in children)
+    return False
 
 
 def parse_with_grammar(text: str) -> Expr:
