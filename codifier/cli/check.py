@@ -94,7 +94,7 @@ def run(args: argparse.Namespace) -> int:
         return _run(args)
     except (UsageError, OSError):
         raise  # the command line's own one-line answers (exit 2, or the OS error)
-    except Exception as error:  # noqa: BLE001  # the last line of defence, by design
+    except Exception as error:  # the last line of defence, by design
         sys.stdout.flush()
         where = f" ({error.__class__.__name__})"
         detail = " ".join(str(error).split())[:200]
