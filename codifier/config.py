@@ -113,9 +113,10 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     from codifier.embeddings import EmbeddingSettings
     from codifier.export.settings import ExportSettings
     from codifier.limits import Limits
-    from codifier.oauth.settings import OAuthSettings
+    from codifier.oauth.settings import ExternalIssuerSettings, OAuthSettings
     from codifier.packer.settings import PackSettings
     from codifier.server.native_settings import NativeSettings
+    from codifier.server.snapshot_resources import ListingSettings
     from codifier.snapshots.settings import CodeSettings
     from codifier.sources.query_settings import QuerySettings
 
@@ -129,7 +130,9 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         ParseLimits.from_env,
         ExportSettings.from_env,
         OAuthSettings.from_env,
+        ExternalIssuerSettings.from_env,
         NativeSettings.from_env,
+        ListingSettings.from_env,
     )
     for read in readers:
         try:

@@ -303,11 +303,19 @@ async def _tool_over_http(
     return response.status_code, body
 
 
+# The middleware's 503 in OAuth's shape, with `message` kept for older callers.
+UNAVAILABLE_BODY = {
+    "error": "unavailable",
+    "error_description": UNAVAILABLE_MESSAGE,
+    "message": UNAVAILABLE_MESSAGE,
+}
+
+
 def _is_unavailable(status: int, body: dict[str, Any]) -> bool:
     """The two shapes of 'the database is away': the middleware's 503 (the key could not
     be looked up), or a tool error."""
     if status == 503:
-        return body == {"error": "unavailable", "message": UNAVAILABLE_MESSAGE}
+        return body == UNAVAILABLE_BODY
     result = body.get("result", {})
     texts = [c.get("text", "") for c in result.get("content", [])]
     return status == 200 and result.get("isError") is True and texts == [UNAVAILABLE]
@@ -351,10 +359,7 @@ async def test_a_stopped_database_gets_unavailable_errors_and_comes_back(
             assert server.health()[0] == 503
             for _ in range(3):
                 status, body = await _tool_over_http(server.url, secret, "fetch_context")
-                assert (status, body) == (
-                    503,
-                    {"error": "unavailable", "message": UNAVAILABLE_MESSAGE},
-                )
+                assert (status, body) == (503, UNAVAILABLE_BODY)
             async with http_client(server.url, ADMIN_TOKEN) as admin:
                 for tool, arguments in [
                     ("manage_projects", {"operation": "list"}),

@@ -14,6 +14,7 @@ import anyio
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.mcpserver import MCPServer
+from mcp.server.request_state import RequestStateSecurity
 from mcp.server.transport_security import TransportSecuritySettings
 from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware
@@ -38,6 +39,8 @@ from codifier.oauth.settings import OAuthSettings
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import clean_stale
 from codifier.server.exports import register_export_resources
+from codifier.server.instructions import INSTRUCTIONS
+from codifier.server.native_settings import NativeSettings
 from codifier.server.principal import Principal, SignIn, authenticate, current_principal, signin_key
 from codifier.server.services import Services
 from codifier.server.tools import (
@@ -74,9 +77,11 @@ def build_mcp(holder: ServicesHolder) -> MCPServer:
     server = ToolServer(
         "codifier",
         version=__version__,
-        instructions=(
-            "Codifier keeps a team's shared memory (fetch_context, update_memory) and runs "
-            "playbooks step by step (list_playbooks, run_playbook, advance_step)."
+        instructions=INSTRUCTIONS,
+        # A native form's state rides the client's retry (2026-07-28): sealed with a key
+        # made at start, good as long as a 2025-11-25 call waits for the same form.
+        request_state_security=RequestStateSecurity.ephemeral(
+            ttl=float(NativeSettings.from_env().form_seconds), audience="codifier"
         ),
     )
     register_tools(server, holder)
