@@ -416,7 +416,15 @@ class StepResult(TypedDict):
     expects: NotRequired[Annotated[JsonObject, described("The JSON Schema the answer must fit.")]]
     choices: NotRequired[Annotated[list[JsonValue], described("The answers allowed.")]]
     default: NotRequired[Annotated[JsonValue, described("The answer when the person has none.")]]
-    notice: NotRequired[Annotated[str, described("Why the run came back to this question.")]]
+    notice: NotRequired[
+        Annotated[
+            str,
+            described(
+                "Why the run is at this step again: the reason an answer or artifact was "
+                "refused, or that a native form was declined or closed, or a sample refused."
+            ),
+        ]
+    ]
     generate_request: NotRequired[
         Annotated[GenerateRequest, described("The artifact to write (awaiting_generation).")]
     ]
