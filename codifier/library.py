@@ -10,7 +10,6 @@ from pathlib import Path
 
 from codifier.resources import generators_dir, stdlib_dir
 from codifier.sources.names import ATHENA_SOURCE, DEFAULT_SOURCE
-from codifier.sql_guard import check_read_only
 from dsl.library import Library, TemplateFile
 from dsl.stdlib import load_memory_types, load_records, load_skills
 
@@ -62,6 +61,13 @@ def configured_sources() -> frozenset[str]:
     return frozenset(names)
 
 
+def _check_read_only(sql: str) -> str | None:
+    # sqlglot costs ~150 ms to import: only a playbook with literal SQL pays for it.
+    from codifier.sql_guard import check_read_only
+
+    return check_read_only(sql)
+
+
 def load_library(template_dirs: Iterable[Path] = (), extra_sources: Iterable[str] = ()) -> Library:
     documents = dict(_stdlib_documents())
     records = load_records(documents)
@@ -71,7 +77,7 @@ def load_library(template_dirs: Iterable[Path] = (), extra_sources: Iterable[str
         templates=read_templates([generators_dir(), *template_dirs]),
         memory_types=load_memory_types(documents),
         data_sources=configured_sources() | frozenset(extra_sources),
-        sql_guard=check_read_only,
+        sql_guard=_check_read_only,
     )
 
 

@@ -12,7 +12,7 @@ DSL = ROOT / "dsl"
 
 # Each stage may import only from stages before it (LANGUAGE pipeline order).
 STAGES = [
-    {"span", "codes"},
+    {"span", "codes", "lines"},
     {"diagnostics"},
     {"types", "source", "values", "expr", "library", "conform", "artifacts"},
     {"syntax", "functions", "stdlib", "templates", "evaluate"},
@@ -75,3 +75,49 @@ def test_no_stage_reaches_back() -> None:
                 assert other < own or same_package or other == own, (
                     f"{module} (stage {own}) imports {imported} (stage {other})"
                 )
+
+
+# What `codifier check` must never load: a pre-commit hook or an editor starts it every
+# time, and each of these costs tens of milliseconds (sqlglot only for literal SQL).
+_SERVER_SIDE = {"mcp", "asyncpg", "sqlglot", "starlette", "uvicorn", "httpx", "httpx2", "duckdb"}
+
+
+def _loaded_after(script: str) -> set[str]:
+    probe = script + "\nprint(','.join(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    result = subprocess.run(
+        [sys.executable, "-c", "import sys\n" + probe],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(result.stdout.strip().split(","))
+
+
+def test_check_command_imports_no_server_side_package() -> None:
+    loaded = _loaded_after("import codifier.cli.check")
+    assert loaded & _SERVER_SIDE == set()
+
+
+def test_a_whole_check_run_imports_no_server_side_package() -> None:
+    # The console script's own path: argument parsing, the library, three playbooks
+    # checked. None of the shipped playbooks has literal SQL the guard must parse.
+    loaded = _loaded_after(
+        "import contextlib, io\n"
+        "from codifier.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    assert main(['check', 'playbooks/']) == 0\n"
+    )
+    assert "dsl" in loaded
+    assert loaded & _SERVER_SIDE == set()
+
+
+def test_literal_sql_loads_the_guard_when_needed() -> None:
+    loaded = _loaded_after(
+        "from codifier.library import load_library\n"
+        "library = load_library()\n"
+        "assert library.sql_guard is not None\n"
+        "assert library.sql_guard('DELETE FROM t') is not None\n"
+        "assert library.sql_guard('SELECT 1') is None\n"
+    )
+    assert "sqlglot" in loaded
