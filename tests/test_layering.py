@@ -12,7 +12,7 @@ DSL = ROOT / "dsl"
 
 # Each stage may import only from stages before it (LANGUAGE pipeline order).
 STAGES = [
-    {"span", "codes", "lines"},
+    {"span", "codes", "lines", "lookalikes"},
     {"diagnostics"},
     {"types", "source", "values", "expr", "library", "conform", "artifacts"},
     {"syntax", "functions", "stdlib", "templates", "evaluate"},
