@@ -1,6 +1,7 @@
 """The two discovery documents: protected-resource metadata (RFC 9728) naming this server
-as its own authorization server, and authorization-server metadata (RFC 8414), built with
-the SDK's models for the issuer the request reached."""
+as its own authorization server (and the external OIDC issuer, when one is set), and
+authorization-server metadata (RFC 8414), built with the SDK's models for the issuer the
+request reached."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from pydantic import AnyHttpUrl
 from codifier.oauth.issuer import Issuer
 
 
-def resource_metadata(issuer: Issuer) -> dict[str, Any]:
+def resource_metadata(issuer: Issuer, external_issuer: str | None = None) -> dict[str, Any]:
+    servers = [_url(issuer.base)]
+    if external_issuer is not None:
+        servers.append(_url(external_issuer))
     document = ProtectedResourceMetadata(
         resource=AnyHttpUrl(issuer.resource),
-        authorization_servers=[_url(issuer.base)],
+        authorization_servers=servers,
         resource_name="Codifier",
         bearer_methods_supported=["header"],
     )

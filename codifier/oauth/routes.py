@@ -81,8 +81,10 @@ class OAuthServer:
         bind_host: str,
         provider: CodifierOAuthProvider,
         check_key: SigninCheck,
+        external_issuer: str | None = None,
     ) -> None:
         self.settings = settings
+        self.external_issuer = external_issuer  # CODIFIER_OIDC_ISSUER, listed in the metadata
         self.bind_host = bind_host
         self.provider = provider
         self.check_key = check_key
@@ -192,7 +194,8 @@ class OAuthServer:
         issuer = self.issuer_for(request.scope)
         if issuer is None:
             return _no_issuer()
-        return JSONResponse(resource_metadata(issuer), headers={"Cache-Control": "max-age=300"})
+        document = resource_metadata(issuer, self.external_issuer)
+        return JSONResponse(document, headers={"Cache-Control": "max-age=300"})
 
     async def _server_document(self, request: Request) -> Response:
         issuer = self.issuer_for(request.scope)

@@ -107,3 +107,69 @@ def _public_url(raw: str) -> str | None:
             " http:// is accepted for 127.0.0.1, localhost and [::1] only"
         )
     return value
+
+
+# An issuer URL: scheme://host[:port][/path], no query or fragment (OIDC Discovery §2).
+_ISSUER_URL = re.compile(
+    r"^(https?)://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[^?#\s]*)?$"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ExternalIssuerSettings:
+    """An OpenID Connect issuer whose JWTs are accepted as bearer tokens (external.py).
+    Unset (the default), no JWT counts."""
+
+    # CODIFIER_OIDC_ISSUER: its issuer identifier, exactly as its tokens' `iss` says it.
+    issuer: str | None = None
+    # CODIFIER_OIDC_AUDIENCE: the `aud` its tokens must carry; unset: this server's
+    # resource identifier (<public URL>/mcp, RFC 8707), as the MCP spec asks.
+    audience: str | None = None
+    # CODIFIER_OIDC_PROJECT_CLAIM: the claim naming the one project (by name or id) a
+    # token may use; a token without it, or naming no project, is refused.
+    project_claim: str = "codifier_project"
+    # CODIFIER_OIDC_JWKS_SECONDS: how long its keys are used before being fetched again.
+    jwks_seconds: int = 3600
+    # CODIFIER_OIDC_REFETCH_SECONDS: a token signed with a key not in the set fetches the
+    # set again (a rotation), at most once per this many seconds.
+    refetch_seconds: int = 60
+
+    @property
+    def enabled(self) -> bool:
+        return self.issuer is not None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> ExternalIssuerSettings:
+        """Raises ValueError naming the setting when a value cannot be used."""
+        env = os.environ if environ is None else environ
+        claim = env.get("CODIFIER_OIDC_PROJECT_CLAIM", "").strip() or "codifier_project"
+        if len(claim) > 200:
+            raise ValueError("CODIFIER_OIDC_PROJECT_CLAIM must be a claim name (200 characters)")
+        audience = env.get("CODIFIER_OIDC_AUDIENCE", "").strip() or None
+        if audience is not None and len(audience) > 2000:
+            raise ValueError("CODIFIER_OIDC_AUDIENCE must be at most 2000 characters")
+        return cls(
+            issuer=_issuer_url(env.get("CODIFIER_OIDC_ISSUER", "")),
+            audience=audience,
+            project_claim=claim,
+            jwks_seconds=whole_number(env, "CODIFIER_OIDC_JWKS_SECONDS", 3600),
+            refetch_seconds=whole_number(env, "CODIFIER_OIDC_REFETCH_SECONDS", 60),
+        )
+
+
+def _issuer_url(raw: str) -> str | None:
+    value = raw.strip()
+    if not value:
+        return None
+    match = _ISSUER_URL.match(value)
+    if not match or len(value) > 2000 or not value.isascii():
+        raise ValueError(
+            f"CODIFIER_OIDC_ISSUER holds '{value[:80]}', which is not an issuer URL;"
+            " write https://host[:port][/path] (no query or fragment)"
+        )
+    if match.group(1) != "https" and match.group(2).lower() not in _LOOPBACK_NAMES:
+        raise ValueError(
+            "CODIFIER_OIDC_ISSUER must be https:// (its keys decide who gets in);"
+            " http:// is accepted for 127.0.0.1, localhost and [::1] only"
+        )
+    return value

@@ -32,10 +32,11 @@ from codifier.db.supervisor import supervise_embedded
 from codifier.embeddings import EmbeddingSettings, make_embedder
 from codifier.library import load_library
 from codifier.limits import Limits
+from codifier.oauth.external import ExternalIssuer
 from codifier.oauth.provider import CodifierOAuthProvider
 from codifier.oauth.routes import PUBLIC_PATHS as OAUTH_PATHS
 from codifier.oauth.routes import OAuthServer
-from codifier.oauth.settings import OAuthSettings
+from codifier.oauth.settings import ExternalIssuerSettings, OAuthSettings
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import clean_stale
 from codifier.server.exports import register_export_resources
@@ -71,6 +72,7 @@ class Runtime:
     holder: ServicesHolder = field(default_factory=ServicesHolder)
     db: Database | None = None
     oauth: OAuthServer | None = None
+    external: ExternalIssuer | None = None  # CODIFIER_OIDC_ISSUER: its JWTs count too
 
 
 def build_mcp(holder: ServicesHolder) -> MCPServer:
@@ -184,6 +186,7 @@ class AuthMiddleware:
                     self.runtime.settings.admin_token,
                     db,
                     issuer.resource if issuer else None,
+                    self.runtime.external,
                 )
             except DatabaseUnavailable:
                 await _json_error(
@@ -258,7 +261,8 @@ def build_oauth(runtime: Runtime, settings: OAuthSettings) -> OAuthServer:
         return await signin_key(secret, admin_token, db)
 
     provider = CodifierOAuthProvider(database, settings, admin_token)
-    return OAuthServer(settings, runtime.settings.host, provider, check_key)
+    external = runtime.external.issuer if runtime.external else None
+    return OAuthServer(settings, runtime.settings.host, provider, check_key, external)
 
 
 class ExactMcpPath:
@@ -285,9 +289,12 @@ def create_app(settings: Settings) -> Starlette:
         raise StartupError(str(error)) from None
     try:
         oauth_settings = OAuthSettings.from_env()
+        external_settings = ExternalIssuerSettings.from_env()
     except ValueError as error:
         raise StartupError(str(error)) from None
     runtime = Runtime(settings)
+    if external_settings.enabled:
+        runtime.external = ExternalIssuer(external_settings)
     if oauth_settings.enabled:
         runtime.oauth = build_oauth(runtime, oauth_settings)
     mcp = build_mcp(runtime.holder)

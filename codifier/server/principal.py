@@ -1,5 +1,7 @@
 """Who is calling: the admin (API_AUTH_TOKEN, or a local stdio user) or a project key,
-directly or through an OAuth access token that one of them signed in for.
+directly or through an OAuth access token that one of them signed in for; or, when
+CODIFIER_OIDC_ISSUER names one, a person with a JWT from that identity provider, scoped to
+the project its token names (never the admin).
 
 HTTP requests are authenticated once, in middleware, and the principal travels to the
 tools in a context variable. Its default is nobody, so a path that skipped the
@@ -13,9 +15,10 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from uuid import UUID
 
+from codifier.oauth.external import ExternalIssuer, looks_like_jwt
 from codifier.oauth.provider import admin_token_hash
 from codifier.oauth.tokens import ACCESS_PREFIX, secret_hash
-from codifier.store import keys
+from codifier.store import keys, projects
 from codifier.store import oauth as oauth_store
 from codifier.store.database import ADMIN, Database, Scope
 
@@ -52,10 +55,12 @@ async def authenticate(
     admin_token: str | None,
     db: Database,
     resource: str | None = None,
+    external: ExternalIssuer | None = None,
 ) -> Principal | None:
     """The principal for an `Authorization: Bearer ...` header, or None. `resource` is
     this server's OAuth resource as the request reached it: an OAuth access token counts
-    only if it was issued for exactly that (RFC 8707); None accepts no OAuth token."""
+    only if it was issued for exactly that (RFC 8707); None accepts no OAuth token.
+    `external`: the OIDC issuer whose JWTs count too (tried last, for JWTs only)."""
     if not authorization:
         return None
     scheme, _, token = authorization.partition(" ")
@@ -65,7 +70,11 @@ async def authenticate(
     if token.startswith(ACCESS_PREFIX):
         return await _oauth_principal(token, admin_token, db, resource)
     signed_in = await signin_key(token, admin_token, db)
-    return signed_in.principal if signed_in else None
+    if signed_in is not None:
+        return signed_in.principal
+    if external is not None and looks_like_jwt(token):
+        return await _external_principal(token, external, db, resource)
+    return None
 
 
 async def signin_key(secret: str, admin_token: str | None, db: Database) -> SignIn | None:
@@ -97,6 +106,32 @@ async def _oauth_principal(
     if row["api_key_id"] is None:
         return ADMIN_PRINCIPAL
     return _key_principal(row["api_key_id"], row["project_id"], row["key_name"])
+
+
+async def _external_principal(
+    token: str, external: ExternalIssuer, db: Database, resource: str | None
+) -> Principal | None:
+    """A project-scoped principal for a valid JWT whose project claim names an existing
+    project (by id, else by name); its name says who: `oidc:<sub>`."""
+    identity = await external.verify(token, resource)
+    if identity is None:
+        return None
+    project_id = _uuid(identity.project)
+    async with db.transaction(ADMIN) as conn:
+        project = await projects.get(conn, project_id) if project_id else None
+        if project is None:
+            project = await projects.find(conn, identity.project)
+    if project is None:
+        return None
+    who = f"oidc:{identity.subject}"
+    return Principal(who, UUID(str(project["id"])), who)
+
+
+def _uuid(value: str) -> UUID | None:
+    try:
+        return UUID(value)
+    except ValueError:
+        return None
 
 
 def _key_principal(key_id: object, project: object, name: str) -> Principal:
