@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import os
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -12,7 +14,7 @@ DSL = ROOT / "dsl"
 
 # Each stage may import only from stages before it (LANGUAGE pipeline order).
 STAGES = [
-    {"span", "codes", "lines", "lookalikes"},
+    {"span", "codes", "lines", "lookalikes", "user_cache"},
     {"diagnostics"},
     {"types", "source", "values", "expr", "library", "conform", "artifacts"},
     {"syntax", "functions", "stdlib", "templates", "evaluate"},
@@ -121,3 +123,35 @@ def test_literal_sql_loads_the_guard_when_needed() -> None:
         "assert library.sql_guard('SELECT 1') is None\n"
     )
     assert "sqlglot" in loaded
+
+
+def _parse_in_a_process(cache: str) -> None:
+    subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from dsl.expr.parser import parse_with_grammar as p; p('f(x) > 1')",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "CODIFIER_CACHE_DIR": cache},
+        check=True,
+    )
+
+
+def test_the_expression_grammar_is_built_once_and_cached_privately(tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    _parse_in_a_process(str(cache))
+    (stored,) = cache.iterdir()
+    assert stat.S_IMODE(cache.stat().st_mode) == 0o700
+    built = stored.stat().st_mtime_ns
+    _parse_in_a_process(str(cache))  # loaded, not rebuilt and written again
+    assert stored.stat().st_mtime_ns == built
+
+
+def test_no_grammar_cache_when_off_or_in_a_folder_others_may_write(tmp_path: Path) -> None:
+    _parse_in_a_process("off")
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    shared.chmod(0o777)
+    _parse_in_a_process(str(shared))
+    assert list(shared.iterdir()) == []

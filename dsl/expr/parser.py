@@ -9,6 +9,7 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer
+from lark import __version__ as lark_version
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 
 from dsl.expr.nodes import (
@@ -25,6 +26,7 @@ from dsl.expr.nodes import (
     Name,
     Not,
 )
+from dsl.user_cache import cache_file
 
 OPEN = "${{"
 CLOSE = "}}"
@@ -132,6 +134,9 @@ _PARSER = Lark(
     keep_all_tokens=False,
     maybe_placeholders=True,
     transformer=_Build(),
+    # Building the LALR tables costs ~15 ms a process; lark stores them once (keyed by the
+    # grammar, the options and lark's version) and each later process loads them in ~1 ms.
+    cache=cache_file(f"expression-grammar-lark-{lark_version}.cache") or False,
 )
 
 _TOKEN_NAMES = {
