@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 from dsl.check.checked import CheckedPlaybook
@@ -11,7 +12,7 @@ from dsl.diagnostics import Diagnostic, Reporter
 from dsl.ir import InputIR, Program, RememberIR, StepIR, source_hash
 from dsl.library import Library, TemplateFile
 from dsl.source import SourceFile, load_yaml
-from dsl.span import WHOLE_FILE
+from dsl.span import WHOLE_FILE, Span
 from dsl.suppress import apply_ignores
 from dsl.templates import read_signature
 
@@ -27,7 +28,23 @@ class CompileResult:
         return tuple(d for d in self.diagnostics if d.severity is Severity.ERROR)
 
 
+def _inside(source: SourceFile, d: Diagnostic) -> Diagnostic:
+    """The diagnostic with its span clamped into its file: a last safety net so that every
+    position an editor or a SARIF viewer receives exists (a column at most one past its
+    line's end, the end never before the start)."""
+    if d.path != source.path:
+        return d
+    index = source.index
+    line, column = index.clamp(d.span.line, d.span.column)
+    end_line, end_column = index.clamp(d.span.end_line, d.span.end_column)
+    if (end_line, end_column) < (line, column):
+        end_line, end_column = line, column
+    span = Span(line, column, end_line, end_column)
+    return d if span == d.span else dataclasses.replace(d, span=span)
+
+
 def _finish(source: SourceFile, reporter: Reporter) -> tuple[Diagnostic, ...]:
+    reporter.items[:] = [_inside(source, d) for d in reporter.items]
     kept = apply_ignores(source, reporter.items)
     # Position order; ties keep the order the checker found them in (sorted is stable).
     unique = list(dict.fromkeys(kept))

@@ -10,6 +10,22 @@ from dsl.span import Span
 
 
 @dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace the text at `span` (in the diagnostic's file) with `replacement`."""
+
+    span: Span
+    replacement: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A machine-applicable change: edits that never overlap, applied together."""
+
+    title: str
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Diagnostic:
     path: str
     span: Span
@@ -17,6 +33,9 @@ class Diagnostic:
     message: str
     hint: str | None = None
     severity: Severity = field(default=Severity.ERROR)
+    # Machine-applicable fixes, best first. Exactly one means it is unambiguous
+    # (`codifier check --fix` applies it); several are choices for an editor.
+    fixes: tuple[Fix, ...] = ()
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.span.line, self.span.column, self.code)
@@ -29,15 +48,28 @@ class Reporter:
         self.path = path
         self.items: list[Diagnostic] = []
 
-    def report(self, code: str, span: Span, message: str, hint: str | None = None) -> None:
-        self.report_in(self.path, code, span, message, hint)
+    def report(
+        self,
+        code: str,
+        span: Span,
+        message: str,
+        hint: str | None = None,
+        fixes: tuple[Fix, ...] = (),
+    ) -> None:
+        self.report_in(self.path, code, span, message, hint, fixes)
 
     def report_in(
-        self, path: str, code: str, span: Span, message: str, hint: str | None = None
+        self,
+        path: str,
+        code: str,
+        span: Span,
+        message: str,
+        hint: str | None = None,
+        fixes: tuple[Fix, ...] = (),
     ) -> None:
         """Report against another file (a template the playbook uses)."""
         severity = CATALOGUE[code].severity
-        self.items.append(Diagnostic(path, span, code, message, hint, severity))
+        self.items.append(Diagnostic(path, span, code, message, hint, severity, fixes))
 
     @property
     def has_errors(self) -> bool:

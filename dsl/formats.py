@@ -18,6 +18,15 @@ def header(d: Diagnostic) -> str:
     return f"{d.path}:{d.span.line}:{d.span.column}: {d.severity}[{d.code}] {d.message}"
 
 
+def _visible(line: str) -> str:
+    """Control characters as their Unicode control pictures (U+240C for a form feed), one
+    column each, so that the caret stays aligned and the terminal is not driven by them."""
+    return "".join(
+        chr(0x2400 + ord(c)) if ord(c) < 0x20 and c != "\t" else "\u2421" if c == "\x7f" else c
+        for c in line
+    )
+
+
 def _caret_line(line: str, start: int, end: int) -> str:
     prefix = "".join("\t" if ch == "\t" else " " for ch in line[: start - 1])
     width = max(end - start, 1)
@@ -26,13 +35,13 @@ def _caret_line(line: str, start: int, end: int) -> str:
 
 def render_text(d: Diagnostic, source: SourceFile | None) -> str:
     lines = [header(d)]
-    if source is not None and 1 <= d.span.line <= len(source.lines):
+    if source is not None and 1 <= d.span.line <= source.index.line_count:
         line_text = source.line_text(d.span.line)
         end = d.span.end_column if d.span.end_line == d.span.line else len(line_text) + 1
         end = min(max(end, d.span.column + 1), max(len(line_text) + 1, d.span.column + 1))
         gutter = " " * len(str(d.span.line))
         lines.append(f"{gutter} |")
-        lines.append(f"{d.span.line} | {line_text}")
+        lines.append(f"{d.span.line} | {_visible(line_text)}")
         lines.append(f"{gutter} | {_caret_line(line_text, d.span.column, end)}")
         if d.hint:
             lines.append(f"{gutter} = hint: {d.hint}")

@@ -8,13 +8,13 @@ keys, tabs, runaway aliases, oversized files, explicit tags.
 
 from __future__ import annotations
 
-import bisect
-import re
 from typing import Any
 
 import yaml
 
-from dsl.diagnostics import Reporter
+from dsl.diagnostics import Edit, Fix, Reporter
+from dsl.lines import BOM, LineIndex, strip_bom
+from dsl.lookalikes import describe_char
 from dsl.span import WHOLE_FILE, Span
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -43,39 +43,54 @@ Scalar = str | int | float | bool | None
 
 
 class SourceFile:
-    """The text of one file with line offsets, for spans and snippets."""
+    """The text of one file with its line model (dsl.lines: the editors'), for spans and
+    snippets. A leading byte-order mark is dropped: it neither counts nor shows."""
 
     def __init__(self, path: str, text: str) -> None:
         self.path = path
-        self.text = text
-        self._lines: list[str] | None = None
-        self._starts: list[int] | None = None
+        self.had_bom = text.startswith(BOM)
+        self.text = strip_bom(text)
+        self._index: LineIndex | None = None
+
+    @property
+    def index(self) -> LineIndex:
+        # Built on first use: only diagnostics need positions from offsets.
+        if self._index is None:
+            self._index = LineIndex(self.text)
+        return self._index
 
     @property
     def lines(self) -> list[str]:
-        if self._lines is None:
-            self._lines = self.text.splitlines()
-        return self._lines
-
-    @property
-    def _line_starts(self) -> list[int]:
-        # Built on first use: only diagnostics need positions from offsets.
-        if self._starts is None:
-            self._starts = [0, *(m.end() for m in re.finditer("\n", self.text))]
-        return self._starts
+        """The lines without their breaks (a final break ends an empty last line)."""
+        return [self.index.line_text(n) for n in range(1, self.index.line_count + 1)]
 
     def offset(self, line: int, column: int) -> int:
-        """Character offset of a 1-based (line, column)."""
-        line = min(max(line, 1), len(self._line_starts))
-        return min(self._line_starts[line - 1] + column - 1, len(self.text))
+        """Character offset of a 1-based (line, column), clamped into the file."""
+        return self.index.offset(line, column)
 
     def position(self, offset: int) -> tuple[int, int]:
         """1-based (line, column) of a character offset."""
-        line_index = bisect.bisect_right(self._line_starts, offset) - 1
-        return line_index + 1, offset - self._line_starts[line_index] + 1
+        return self.index.position(offset)
 
     def line_text(self, line: int) -> str:
-        return self.lines[line - 1] if 1 <= line <= len(self.lines) else ""
+        return self.index.line_text(line)
+
+    def mark_position(self, mark: Any) -> tuple[int, int]:
+        """(line, column) of a YAML mark in this file's line model. YAML also breaks lines
+        at NEL, U+2028 and U+2029, so its line numbers are not ours; its character index
+        is (and a mark past the end, as at an unterminated last line, stays on it)."""
+        index = getattr(mark, "index", None)
+        if isinstance(index, int):
+            return self.position(index)
+        return self.index.clamp(mark.line + 1, mark.column + 1)
+
+    def mark_span(self, start: Any, end: Any | None = None, width: int = 1) -> Span:
+        """The span between two YAML marks, or `width` characters from one."""
+        line, column = self.mark_position(start)
+        if end is None:
+            return Span.point(line, column, width)
+        end_line, end_column = self.mark_position(end)
+        return Span(line, column, end_line, end_column)
 
 
 class _Mark:
@@ -92,12 +107,13 @@ class YNode:
     """A node of the YAML tree. The span is computed on first use from the parser's marks:
     only diagnostics need it, and a good file has none."""
 
-    __slots__ = ("_end", "_span", "_start", "invalid")
+    __slots__ = ("_end", "_span", "_start", "invalid", "source")
 
-    def __init__(self, start: Any, end: Any) -> None:
+    def __init__(self, start: Any, end: Any, source: SourceFile | None = None) -> None:
         self._start = start
         self._end = end
         self._span: Span | None = None
+        self.source = source
         # Set when YAML could not give this value as written (a broken alias, a mapping
         # that lost an entry): the problem is reported, and later stages accept the node
         # as anything rather than pile follow-on errors on it.
@@ -107,12 +123,15 @@ class YNode:
     def span(self) -> Span:
         if self._span is None:
             start, end = self._start, self._end
-            self._span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+            if self.source is not None:
+                self._span = self.source.mark_span(start, end)
+            else:
+                self._span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
         return self._span
 
 
 class YScalar(YNode):
-    __slots__ = ("source", "style", "text", "value")
+    __slots__ = ("style", "text", "value")
 
     def __init__(
         self,
@@ -172,8 +191,14 @@ class YScalar(YNode):
 class YSeq(YNode):
     __slots__ = ("items",)
 
-    def __init__(self, start: Any, end: Any, items: list[YNode] | None = None) -> None:
-        super().__init__(start, end)
+    def __init__(
+        self,
+        start: Any,
+        end: Any,
+        items: list[YNode] | None = None,
+        source: SourceFile | None = None,
+    ) -> None:
+        super().__init__(start, end, source)
         self.items: list[YNode] = items if items is not None else []
 
 
@@ -181,9 +206,13 @@ class YMap(YNode):
     __slots__ = ("entries",)
 
     def __init__(
-        self, start: Any, end: Any, entries: list[tuple[YScalar, YNode]] | None = None
+        self,
+        start: Any,
+        end: Any,
+        entries: list[tuple[YScalar, YNode]] | None = None,
+        source: SourceFile | None = None,
     ) -> None:
-        super().__init__(start, end)
+        super().__init__(start, end, source)
         self.entries: list[tuple[YScalar, YNode]] = entries if entries is not None else []
 
     def get(self, key: str) -> YNode | None:
@@ -224,8 +253,8 @@ def _resolve_plain(text: str) -> str:
     return _STR
 
 
-def _placeholder(start: Any, end: Any) -> YScalar:
-    node = YScalar(start, end, None, "")
+def _placeholder(start: Any, end: Any, source: SourceFile) -> YScalar:
+    node = YScalar(start, end, None, "", None, source)
     node.invalid = True
     return node
 
@@ -263,7 +292,7 @@ class _Builder:
             return
         self.reporter.report(
             "Y007",
-            Span.point(event.start_mark.line + 1, event.start_mark.column + 1),
+            self.source.mark_span(event.start_mark),
             f"explicit YAML tag '{tag}' is not supported",
             "remove the tag; playbooks use plain YAML values",
         )
@@ -309,9 +338,9 @@ class _Builder:
                     raise _TooDeep(event.start_mark)
                 self._check_tag(event, event.implicit)
                 collection: YNode = (
-                    YMap(event.start_mark, event.start_mark)
+                    YMap(event.start_mark, event.start_mark, source=source)
                     if kind is yaml.MappingStartEvent
-                    else YSeq(event.start_mark, event.start_mark)
+                    else YSeq(event.start_mark, event.start_mark, source=source)
                 )
                 if event.anchor:
                     self.anchors[event.anchor] = collection
@@ -393,7 +422,7 @@ class _Builder:
 
     def _alias(self, event: Any) -> YNode:
         start, end = event.start_mark, event.end_mark
-        span = Span(start.line + 1, start.column + 1, end.line + 1, end.column + 1)
+        span = self.source.mark_span(start, end)
         target = self.anchors.get(event.anchor)
         self.aliases += 1
         if target is None:
@@ -403,7 +432,7 @@ class _Builder:
                 f"invalid YAML: alias '*{event.anchor}' refers to no anchor",
                 "define the anchor (&name) before using the alias (*name)",
             )
-            return _placeholder(start, end)
+            return _placeholder(start, end, self.source)
         if id(target) in self.open:
             self.reporter.report(
                 "Y007",
@@ -411,7 +440,7 @@ class _Builder:
                 f"alias '*{event.anchor}' refers to a value that contains it",
                 "recursive values are not supported",
             )
-            return _placeholder(start, end)
+            return _placeholder(start, end, self.source)
         if self.aliases > MAX_ALIASES:
             if self.aliases == MAX_ALIASES + 1:
                 self.reporter.report(
@@ -420,14 +449,35 @@ class _Builder:
                     f"more than {MAX_ALIASES} YAML aliases",
                     "write the values out instead of repeating anchors",
                 )
-            return _placeholder(start, end)
+            return _placeholder(start, end, self.source)
         return target
 
 
 _CONTEXT_FIRST = ("while scanning a quoted scalar", "while parsing a flow")
 
 
+def _character_error(source: SourceFile, offset: int, char: str, reporter: Reporter) -> None:
+    """A character YAML refuses anywhere (a control character, a lone surrogate)."""
+    line, column = source.position(offset)
+    span = Span.point(line, column)
+    reporter.report(
+        "Y001",
+        span,
+        f"invalid YAML: the character {describe_char(char)} is not allowed",
+        "delete it; YAML files hold printable characters only",
+        (Fix("delete the character", (Edit(span, ""),)),),
+    )
+
+
 def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -> None:
+    if isinstance(error, yaml.reader.ReaderError):
+        offset = error.position if isinstance(error.position, int) else 0
+        if _Loader is not yaml.SafeLoader:
+            # libyaml gives a byte offset into the UTF-8 text; the rest of us count characters.
+            offset = len(source.text.encode("utf-8")[:offset].decode("utf-8", "ignore"))
+        char = source.text[offset : offset + 1] or chr(error.character)
+        _character_error(source, offset, char, reporter)
+        return
     problem_mark = getattr(error, "problem_mark", None)
     context_mark = getattr(error, "context_mark", None)
     context = getattr(error, "context", None) or ""
@@ -439,7 +489,7 @@ def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -
         mark = context_mark
         what = context.removeprefix("while scanning a ").removeprefix("while parsing a ")
         problem = f"{problem}, in the {what} that starts here"
-    span = WHOLE_FILE if mark is None else Span.point(mark.line + 1, mark.column + 1)
+    span = WHOLE_FILE if mark is None else source.mark_span(mark)
     offset = source.offset(span.line, span.column)
     if source.text[offset : offset + 1] == "\t" or "'\\t'" in problem:
         reporter.report(
@@ -492,7 +542,7 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
             mark = loader.get_event().start_mark
             reporter.report(
                 "Y001",
-                Span.point(mark.line + 1, mark.column + 1),
+                source.mark_span(mark),
                 "invalid YAML: a second document starts here",
                 "a playbook file holds one YAML document; remove the extra '---'",
             )
@@ -500,7 +550,7 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
     except _TooDeep as deep:
         reporter.report(
             "Y008",
-            Span.point(deep.mark.line + 1, deep.mark.column + 1),
+            source.mark_span(deep.mark),
             f"mappings and lists nest more than {MAX_DEPTH} levels deep here",
             "flatten the value; playbooks need only a few levels",
         )
@@ -508,6 +558,10 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
     except yaml.YAMLError as error:
         reporter.items[:] = [d for d in reporter.items if d.code != "Y002"]
         _yaml_error(source, error, reporter)
+        return None
+    except UnicodeEncodeError as error:  # a lone surrogate (only from a str built in memory)
+        reporter.items.clear()
+        _character_error(source, error.start, source.text[error.start], reporter)
         return None
     finally:
         loader.dispose()

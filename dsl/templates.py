@@ -34,6 +34,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from dsl.artifacts import OUTPUTS, STRUCTURED, schema_problem
 from dsl.diagnostics import Diagnostic, Reporter, did_you_mean
 from dsl.library import Param, TemplateFile
+from dsl.lines import BOM, LineIndex
 from dsl.span import Span
 from dsl.types import Record, TypeSyntaxError, is_optional, parse_type
 
@@ -64,8 +65,8 @@ class TemplateSig:
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+    # Offsets are into the raw text; the line model does not count a byte-order mark.
+    return LineIndex(text).position(offset - (1 if text.startswith(BOM) else 0))
 
 
 def _span_at(text: str, offset: int, width: int) -> Span:
@@ -233,7 +234,7 @@ def _read_signature(
             span = _unclosed_block(text, header_end)
         if span is None:
             line = error.lineno or 1
-            line_text = text.splitlines()[line - 1] if line <= len(text.splitlines()) else ""
+            line_text = LineIndex(text).line_text(line)
             found = re.search(r"\{[{%]", line_text)
             span = Span.point(line, found.start() + 1 if found else 1)
         message = error.message.splitlines()[0] if error.message else "syntax error"
@@ -276,8 +277,7 @@ def _report_unknown_helper(
     """An unknown filter or test (`{{ rules | strip }}`), placed on its name."""
     message = (error.message or "syntax error").splitlines()[0]
     line = error.lineno or 1
-    lines = text.split("\n")
-    line_text = lines[line - 1] if 1 <= line <= len(lines) else ""
+    line_text = LineIndex(text).line_text(line)
     found = _UNKNOWN_HELPER.search(message)
     hint: str | None = None
     column, width = 1, 1

@@ -22,6 +22,7 @@ from dsl.codes import CATALOGUE  # noqa: E402
 from dsl.compiler import CompileResult, compile_playbook  # noqa: E402
 from dsl.formats import header, render_text  # noqa: E402
 from dsl.library import Library, TemplateFile  # noqa: E402
+from dsl.lines import split_lines  # noqa: E402
 from dsl.source import SourceFile  # noqa: E402
 
 TESTDATA = ROOT / "tests" / "testdata"
@@ -121,7 +122,7 @@ def diagnostics_doc() -> str:
         out += ["", f"## {code}", "", f"**{entry.name}** ({entry.severity}): {entry.summary}"]
         if code in examples:
             path, rendered = examples[code]
-            lines = path.read_text(encoding="utf-8").rstrip("\n").splitlines()
+            lines = split_lines(path.read_text(encoding="utf-8").rstrip("\n"))
             if len(lines) > EXAMPLE_LINES or sum(map(len, lines)) > 100 * EXAMPLE_LINES:
                 shown = [line[:120] for line in lines[:EXAMPLE_LINES]]
                 lines = [*shown, f"# ... ({len(lines) - len(shown)} more lines)"]

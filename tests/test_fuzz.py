@@ -3,8 +3,10 @@ diagnostics or diagnostics at valid positions."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -70,6 +72,16 @@ FRAGMENTS = [
     "\\",
     "\x00",
     "\r\n",
+    "\r",
+    "\x85",
+    "\u2028",
+    "\u2029",
+    "\x0c",
+    "\x0b",
+    "\ufeff",
+    "{{ x }}",
+    "\u043e",
+    "steps.аsk",
 ]
 
 
@@ -108,20 +120,49 @@ def test_there_are_seeds() -> None:
     assert len(SEEDS) >= 3
 
 
+def _editor_lines(text: str) -> list[str]:
+    """The lines an editor shows, computed independently of dsl.lines: only \\n, \\r\\n
+    and \\r break a line, and a leading byte-order mark is not part of the text."""
+    return re.split(r"\r\n|\r|\n", text.removeprefix("\ufeff"))
+
+
+def _inside(lines: list[str], line: int, column: int) -> bool:
+    return 1 <= line <= len(lines) and 1 <= column <= len(lines[line - 1]) + 1
+
+
 @settings(max_examples=1000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(mutated())
 def test_checker_never_raises_and_positions_are_valid(text: str) -> None:
     result = compile_playbook(text, "fuzz.yaml", LIBRARY)
-    line_count = len(text.splitlines()) + 1
+    lines = _editor_lines(text)
     for d in result.diagnostics:
         assert d.code in CATALOGUE
         assert d.message
         if d.path != "fuzz.yaml":
             assert (Path("tests/testdata") / d.path).is_file() or d.path.startswith("generators/")
             continue
-        assert 1 <= d.span.line <= line_count, d
-        assert d.span.column >= 1, d
+        # Every position lies inside the file as an editor shows it.
+        assert _inside(lines, d.span.line, d.span.column), d
+        assert _inside(lines, d.span.end_line, d.span.end_column), d
         assert (d.span.end_line, d.span.end_column) >= (d.span.line, d.span.column), d
-        assert d.span.end_line <= line_count, d
+        for fix in d.fixes:
+            for edit in fix.edits:
+                assert _inside(lines, edit.span.line, edit.span.column), (d, edit)
+                assert _inside(lines, edit.span.end_line, edit.span.end_column), (d, edit)
     if result.program is not None:
         assert not result.errors
+
+
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ('id: a\nname: "x\x85y"\nsteps: [1\n', (3, 8)),
+        ('id: a\nname: "x\u2028y\u2029z"\nsteps: [1\n', (3, 8)),
+        ("\ufeffid: a\nname: x\nsteps: [1", (3, 8)),
+        ("id: a\rname: x\r\nsteps: [1", (3, 8)),
+        ("id: a\nname: x\n\x0csteps: []\n", (3, 1)),
+    ],
+)
+def test_positions_follow_the_editors_line_model(text: str, where: tuple[int, int]) -> None:
+    [d] = [d for d in compile_playbook(text, "a.yaml", LIBRARY).diagnostics if d.code == "Y001"]
+    assert d.span.start == where

@@ -18,6 +18,8 @@ from dsl.expr.parser import (
 from dsl.functions import FUNCTIONS, EvalError
 from dsl.ir import Program
 from dsl.library import Library
+from dsl.lines import LineIndex
+from dsl.source import SourceFile
 from dsl.types import (
     ANY,
     INT,
@@ -212,3 +214,39 @@ def test_fast_path_is_taken_for_paths_and_calls_on_paths() -> None:
         assert _fast_parse(text) is not None, text
     for text in ("a.b(c)", "f(a, b)", "a == b", "true(x)"):
         assert _fast_parse(text) is None, text
+
+
+def test_line_model_breaks_only_at_newline_carriage_return_and_both() -> None:
+    index = LineIndex("a\x85b\u2028c\u2029d\x0ce\x0bf\nx\r\ny\rz")
+    assert index.line_count == 4
+    assert index.line_text(1) == "a\x85b\u2028c\u2029d\x0ce\x0bf"
+    assert [index.line_text(n) for n in (2, 3, 4)] == ["x", "y", "z"]
+    assert index.position(len("a\x85b\u2028c\u2029d\x0ce\x0bf\nx\r")) == (2, 2)  # inside \r\n
+    assert index.offset(3, 99) == index.offset(3, 2)  # clamped to the line's end
+
+
+def test_line_model_drops_the_byte_order_mark() -> None:
+    index = LineIndex("\ufeffid: x\n")
+    assert index.line_text(1) == "id: x"
+    assert index.position(0) == (1, 1)
+    assert index.line_count == 2  # the final newline ends an empty last line
+    source = SourceFile("a.yaml", "\ufeffid: x\n")
+    assert source.text == "id: x\n"
+    assert source.had_bom
+
+
+def test_lsp_positions_round_trip_in_every_encoding() -> None:
+    index = LineIndex("ab\n\U0001f600é日x\n")
+    # 😀 is two UTF-16 units and four UTF-8 bytes; é two bytes; 日 three.
+    assert index.to_lsp(2, 2) == (1, 2)
+    assert index.to_lsp(2, 2, "utf-8") == (1, 4)
+    assert index.to_lsp(2, 2, "utf-32") == (1, 1)
+    assert index.to_lsp(2, 4, "utf-16") == (1, 4)
+    assert index.to_lsp(2, 4, "utf-8") == (1, 9)
+    for encoding in ("utf-16", "utf-8", "utf-32"):
+        for column in range(1, 6):
+            lsp = index.to_lsp(2, column, encoding)
+            assert index.from_lsp(*lsp, encoding) == (2, column)
+    assert index.from_lsp(1, 1) == (2, 1)  # inside the surrogate pair: that character
+    assert index.from_lsp(9, 0) == (3, 1)  # past the end: the end
+    assert index.to_lsp(9, 9) == (2, 0)
