@@ -48,6 +48,7 @@ COMMANDS = (
     Command("reindex", "embed memories that lack a vector", "codifier.cli.reindex"),
     Command("export", "write rules for other assistants", "codifier.cli.export"),
 )
+    Command("lsp", "a language server for playbooks over stdio", "codifier.lsp.command"),
 
 # Commands that read the server's settings; the others only read files. `run --url`
 # talks to a remote server and is exempted in main().
