@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bench.typo_playbook import typo_playbooks
 from dsl.compiler import compile_playbook
+from dsl.diagnostics import closest
 from dsl.expr import nodes as n
 from dsl.expr.parser import (
     ParseError,
@@ -250,3 +254,33 @@ def test_lsp_positions_round_trip_in_every_encoding() -> None:
     assert index.from_lsp(1, 1) == (2, 1)  # inside the surrogate pair: that character
     assert index.from_lsp(9, 0) == (3, 1)  # past the end: the end
     assert index.to_lsp(9, 9) == (2, 0)
+
+
+def test_did_you_mean_over_many_names_finds_one_typo_away() -> None:
+    names = [f"step_{i:04d}" for i in range(2000)] + ["summary", "objective"]
+    assert closest("objectiwe", names) == "objective"  # a letter changed
+    assert closest("summmary", names) == "summary"  # a letter doubled
+    assert closest("step_1023", names) == "step_1023"
+    assert closest("sumary", names) == "summary"  # a letter missing
+    assert closest("objetcive", names) == "objective"  # neighbours swapped
+    assert closest("entirely_different", names) is None
+
+
+def test_typos_cost_at_most_three_times_the_clean_file(library: Library) -> None:
+    """Issue 13, point 4: 1,000 typos in 2,000 steps, each asking for a did-you-mean among
+    2,000 step ids, cost at most 3x the same file spelt right (best of three each)."""
+    clean, typoed = typo_playbooks(2000, 1000)
+
+    def best(text: str) -> tuple[float, int]:
+        times = []
+        for _ in range(3):
+            parse_expression.cache_clear()
+            start = time.perf_counter()
+            found = len(compile_playbook(text, "typos.yaml", library).diagnostics)
+            times.append(time.perf_counter() - start)
+        return min(times), found
+
+    clean_seconds, clean_found = best(clean)
+    typo_seconds, typo_found = best(typoed)
+    assert typo_found > clean_found + 800  # the typos are found (a few coincide)
+    assert typo_seconds <= 3 * clean_seconds, (typo_seconds, clean_seconds)
