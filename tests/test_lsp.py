@@ -373,3 +373,47 @@ async def test_definition_jumps_to_the_step_and_to_the_template(
     (location,) = locations
     assert isinstance(location, types.Location)
     assert location.uri == (generators_dir() / "evals-from-rules.md.j2").resolve().as_uri()
+
+
+@pytest.mark.asyncio
+async def test_a_checker_fix_becomes_a_code_action_at_utf16_positions(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    """The checker's own Fix (delete a control character), after an emoji on its line."""
+    text = FIXED.replace("Your name?", "Your 🎉 name\x07?")
+    uri, found = await _open(client, tmp_path / "demo.yaml", text)
+    (diagnostic,) = found
+    line, chars = _where(text, "\x07")
+    assert diagnostic.code == "Y001"
+    assert diagnostic.range == _range(line, chars + 1, chars + 2)  # the emoji: two units
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri=uri),
+            range=diagnostic.range,
+            context=types.CodeActionContext(diagnostics=[diagnostic]),
+        )
+    )
+    assert actions is not None
+    (action,) = actions
+    assert isinstance(action, types.CodeAction)
+    assert action.title == "delete the character"
+    assert action.is_preferred
+    assert action.edit is not None
+    assert action.edit.changes is not None
+    assert list(action.edit.changes[uri]) == [
+        types.TextEdit(range=_range(line, chars + 1, chars + 2), new_text="")
+    ]
+
+
+@pytest.mark.asyncio
+async def test_a_byte_order_mark_counts_on_the_clients_first_line(
+    client: LanguageClient, tmp_path: Path
+) -> None:
+    text = "\ufeffid: demo\nnme: Demo\n" + FIXED.split("\n", 2)[2]
+    _, found = await _open(client, tmp_path / "demo.yaml", text)
+    unknown = [d for d in found if d.code == "S101"]
+    assert [d.range for d in unknown] == [_range(1, 0, 3)]
+    first = "\ufeffidd: demo\n" + FIXED.split("\n", 1)[1]
+    _, found = await _open(client, tmp_path / "other.yaml", first)
+    unknown = [d for d in found if d.code == "S101"]
+    assert [d.range for d in unknown] == [_range(0, 1, 4)]

@@ -15,12 +15,13 @@ from pathlib import Path
 from pygls.uris import to_fs_path
 
 from codifier.library import TEMPLATE_SUFFIX, template_name
-from codifier.lsp.positions import BOM, PositionMap
+from codifier.lsp.positions import PositionMap
 from dsl.check.checked import CheckedPlaybook
 from dsl.check.playbook import PlaybookChecker
 from dsl.compiler import CompileResult, check_template_file, compile_playbook
 from dsl.diagnostics import Diagnostic, Reporter
 from dsl.library import Library
+from dsl.lines import strip_bom
 from dsl.source import SourceFile, YMap, YNode, load_yaml
 from dsl.span import WHOLE_FILE
 
@@ -40,7 +41,7 @@ class Document:
 
     @property
     def checked_text(self) -> str:
-        return self.text[1:] if self.text.startswith(BOM) else self.text
+        return strip_bom(self.text)
 
     @property
     def is_template(self) -> bool:
@@ -80,7 +81,7 @@ def _model(text: str, path: str, library: Library) -> tuple[YNode | None, Checke
 def analyse(uri: str, text: str, encoding: str, library: Library) -> Document:
     path = document_path(uri)
     positions = PositionMap(text, encoding)
-    checked_text = text[1:] if text.startswith(BOM) else text
+    checked_text = strip_bom(text)
     try:
         result = _compile(checked_text, path, library)
         diagnostics = result.diagnostics
