@@ -83,7 +83,8 @@ def check_mcp_remote_entry(entry: dict[str, Any]) -> str:
     assert args[:2] == ["-y", "mcp-remote"], args
     url = urlsplit(args[2])
     assert (url.scheme, url.path) == ("https", "/mcp"), args
-    assert "--header" not in args and "env" not in entry, entry
+    assert "--header" not in args, entry
+    assert "env" not in entry, entry
     return "mcp-remote"
 
 
