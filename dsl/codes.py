@@ -62,6 +62,7 @@ CATALOGUE: dict[str, Code] = {
         Code("X211", "bad-choices", _E, "`choices:` is not a list of the answer's type."),
         Code("X212", "possibly-null", _W, "A value that may be null is used where one is needed."),
         Code("X213", "not-interpolatable", _E, "A list or record is interpolated into text."),
+        Code("X214", "jinja-braces", _W, "`{{ x }}` without `$`: Jinja syntax kept as text."),
         Code("T301", "unknown-template", _E, "A generate step names a template that is absent."),
         Code("T302", "missing-template-input", _E, "A required template input is not supplied."),
         Code(

@@ -43,9 +43,12 @@ def _inside(source: SourceFile, d: Diagnostic) -> Diagnostic:
     return d if span == d.span else dataclasses.replace(d, span=span)
 
 
-def _finish(source: SourceFile, reporter: Reporter) -> tuple[Diagnostic, ...]:
+def _finish(source: SourceFile, reporter: Reporter, parsed: bool = True) -> tuple[Diagnostic, ...]:
     reporter.items[:] = [_inside(source, d) for d in reporter.items]
     kept = apply_ignores(source, reporter.items)
+    if not parsed:
+        # A file YAML could not read was never checked: its ignores had nothing to silence.
+        kept = [d for d in kept if d.code != "C702"]
     # Position order; ties keep the order the checker found them in (sorted is stable).
     unique = list(dict.fromkeys(kept))
     return tuple(sorted(unique, key=Diagnostic.sort_key))
@@ -62,7 +65,7 @@ def compile_playbook(text: str, path: str, library: Library) -> CompileResult:
         reporter.report(
             "Y006", WHOLE_FILE, "the file is empty", "start with 'id:', 'name:' and 'steps:'"
         )
-    diagnostics = _finish(source, reporter)
+    diagnostics = _finish(source, reporter, parsed=root is not None)
     program = None
     if checked is not None and not any(d.severity is Severity.ERROR for d in diagnostics):
         program = lower(checked, source_hash(text))

@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dsl.codes import CATALOGUE, Severity
+from dsl.lookalikes import ascii_twin, lookalikes
 from dsl.span import Span
 
 
@@ -95,9 +96,19 @@ def closest(word: str, options: Iterable[str]) -> str | None:
 
 
 def did_you_mean(word: str, options: Iterable[str]) -> str | None:
-    """A "did you mean" hint for a misspelt name, or None when nothing is close."""
-    match = closest(word, options)
-    return f"did you mean '{match}'?" if match else None
+    """A "did you mean" hint for a misspelt name, or None when nothing is close. A name
+    with look-alike letters (a Cyrillic o among Latin ones) has them named."""
+    if not isinstance(options, (list, tuple, set, frozenset)):
+        options = list(options)
+    if word.isascii():
+        match = closest(word, options)
+        return f"did you mean '{match}'?" if match else None
+    named = ", ".join(lookalikes(word))
+    twin = ascii_twin(word)
+    match = twin if twin in options else closest(word, options)
+    if match is None:
+        return f"'{word}' contains {named}"
+    return f"did you mean '{match}'? '{word}' contains {named}"
 
 
 def _deletions(word: str) -> set[str]:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dsl.codes import CATALOGUE, Severity
 from dsl.diagnostics import Diagnostic
 from dsl.source import SourceFile
+from dsl.span import Span
 
 FORMATS = ("text", "json", "github", "sarif")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
@@ -33,16 +34,65 @@ def _caret_line(line: str, start: int, end: int) -> str:
     return prefix + "^" * width
 
 
-def render_text(d: Diagnostic, source: SourceFile | None) -> str:
+SNIPPET_WIDTH = 100  # characters of a long line shown around the caret
+_CONTEXT_BEFORE = 40
+
+
+def _window(line: str, start: int, end: int) -> tuple[str, int, int]:
+    """A long line cut around the caret: (shown text, caret start, caret end), with '…'
+    where text was cut; a short line as it is."""
+    if len(line) <= SNIPPET_WIDTH:
+        return line, start, end
+    first = max(0, min(start - 1 - _CONTEXT_BEFORE, len(line) - SNIPPET_WIDTH))
+    last = first + SNIPPET_WIDTH
+    shown = line[first:last]
+    shift = first
+    if first > 0:
+        shown = "…" + shown
+        shift -= 1
+    if last < len(line):
+        shown += "…"
+    caret_end = min(end - shift, len(shown) + 1)
+    return shown, start - shift, max(caret_end, start - shift + 1)
+
+
+_RED, _YELLOW, _CYAN, _BOLD, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[1m", "\x1b[0m"
+
+
+def _paint(text: str, code: str, color: bool) -> str:
+    return f"{code}{text}{_RESET}" if color else text
+
+
+def render_text(d: Diagnostic, source: SourceFile | None, *, color: bool = False) -> str:
+    """The diagnostic as rustc/ruff show one; ANSI colours when `color` (for a terminal)."""
+    tone = _RED if d.severity is Severity.ERROR else _YELLOW
+    if color:
+        where = f"{d.path}:{d.span.line}:{d.span.column}:"
+        label = _paint(f"{d.severity}[{d.code}]", _BOLD + tone, color)
+        text = render_text(d, source)
+        body = text.split("\n", 1)[1] if "\n" in text else ""
+        out = [f"{_paint(where, _BOLD, color)} {label} {_paint(d.message, _BOLD, color)}"]
+        for line in body.split("\n") if body else []:
+            if line.lstrip().startswith("= hint:") or line.startswith("  = hint:"):
+                out.append(_paint(line, _CYAN, color))
+            elif (
+                "^" in line
+                and line.replace(" ", "").replace("|", "").replace("\t", "").strip("^") == ""
+            ):
+                out.append(_paint(line, tone, color))
+            else:
+                out.append(line)
+        return "\n".join(out)
     lines = [header(d)]
     if source is not None and 1 <= d.span.line <= source.index.line_count:
         line_text = source.line_text(d.span.line)
         end = d.span.end_column if d.span.end_line == d.span.line else len(line_text) + 1
         end = min(max(end, d.span.column + 1), max(len(line_text) + 1, d.span.column + 1))
+        shown, start, end = _window(line_text, d.span.column, end)
         gutter = " " * len(str(d.span.line))
         lines.append(f"{gutter} |")
-        lines.append(f"{d.span.line} | {_visible(line_text)}")
-        lines.append(f"{gutter} | {_caret_line(line_text, d.span.column, end)}")
+        lines.append(f"{d.span.line} | {_visible(shown)}")
+        lines.append(f"{gutter} | {_caret_line(shown, start, end)}")
         if d.hint:
             lines.append(f"{gutter} = hint: {d.hint}")
     elif d.hint:
@@ -65,9 +115,13 @@ def summary(files: int, diagnostics: Sequence[Diagnostic]) -> str:
 
 
 def to_text(
-    diagnostics: Sequence[Diagnostic], sources: Mapping[str, SourceFile], files: int
+    diagnostics: Sequence[Diagnostic],
+    sources: Mapping[str, SourceFile],
+    files: int,
+    *,
+    color: bool = False,
 ) -> str:
-    blocks = [render_text(d, sources.get(d.path)) for d in diagnostics]
+    blocks = [render_text(d, sources.get(d.path), color=color) for d in diagnostics]
     blocks.append(summary(files, diagnostics))
     return "\n\n".join(blocks) + "\n"
 
@@ -84,6 +138,22 @@ def to_json(diagnostics: Iterable[Diagnostic]) -> str:
             "code": d.code,
             "message": d.message,
             "hint": d.hint,
+            "fixes": [
+                {
+                    "title": fix.title,
+                    "edits": [
+                        {
+                            "line": e.span.line,
+                            "column": e.span.column,
+                            "end_line": e.span.end_line,
+                            "end_column": e.span.end_column,
+                            "replacement": e.replacement,
+                        }
+                        for e in fix.edits
+                    ],
+                }
+                for fix in d.fixes
+            ],
         }
         for d in diagnostics
     ]
@@ -117,6 +187,15 @@ def to_github(diagnostics: Iterable[Diagnostic]) -> str:
     return "".join(line + "\n" for line in out)
 
 
+def _region(span: Span) -> dict[str, int]:
+    return {
+        "startLine": span.line,
+        "startColumn": span.column,
+        "endLine": span.end_line,
+        "endColumn": span.end_column,
+    }
+
+
 def to_sarif(diagnostics: Iterable[Diagnostic], version: str) -> str:
     codes = sorted(CATALOGUE)
     index = {code: i for i, code in enumerate(codes)}
@@ -135,8 +214,28 @@ def to_sarif(diagnostics: Iterable[Diagnostic], version: str) -> str:
     results = []
     for d in diagnostics:
         message = d.message + (f"\nhint: {d.hint}" if d.hint else "")
+        uri = d.path.replace("\\", "/")
+        fixes = [
+            {
+                "description": {"text": fix.title},
+                "artifactChanges": [
+                    {
+                        "artifactLocation": {"uri": uri},
+                        "replacements": [
+                            {
+                                "deletedRegion": _region(e.span),
+                                "insertedContent": {"text": e.replacement},
+                            }
+                            for e in fix.edits
+                        ],
+                    }
+                ],
+            }
+            for fix in d.fixes
+        ]
         results.append(
             {
+                **({"fixes": fixes} if fixes else {}),
                 "ruleId": d.code,
                 "ruleIndex": index[d.code],
                 "level": "error" if d.severity is Severity.ERROR else "warning",

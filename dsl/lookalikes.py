@@ -25,16 +25,11 @@ _CONTROL_NAMES = {
 }
 
 
-def lookalikes(word: str) -> list[tuple[int, str]]:
-    """(index, description) of each non-ASCII letter in an otherwise ASCII-looking name:
-    the characters (a Cyrillic o among Latin letters) that make two names differ."""
-    if word.isascii():
-        return []
-    return [
-        (i, f"U+{ord(c):04X} {unicodedata.name(c, 'UNKNOWN CHARACTER')}")
-        for i, c in enumerate(word)
-        if not c.isascii()
-    ]
+def lookalikes(word: str) -> list[str]:
+    """`U+043E CYRILLIC SMALL LETTER O` for each distinct non-ASCII character of a name:
+    what makes a name that looks right differ from the one it imitates."""
+    seen = dict.fromkeys(c for c in word if not c.isascii())
+    return [f"U+{ord(c):04X} {unicodedata.name(c, 'UNKNOWN CHARACTER')}" for c in seen]
 
 
 def ascii_twin(word: str) -> str:

@@ -8,6 +8,7 @@ keys, tabs, runaway aliases, oversized files, explicit tags.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import yaml
@@ -469,6 +470,40 @@ def _character_error(source: SourceFile, offset: int, char: str, reporter: Repor
     )
 
 
+_KEY_WITHOUT_COLON = re.compile(r"^(?P<indent>[ ]*(?:- )?)(?P<key>[A-Za-z_][\w-]*)[ ]+\S")
+
+
+def _missing_colon(source: SourceFile, span: Span, reporter: Reporter) -> bool:
+    """`prompt What?` above `type: text`: YAML reads the two lines as one plain scalar and
+    stumbles on the second ':'. The key that lacks its ':' is on the line above, at the
+    same indentation; report it there, with the ':' as a fix."""
+    line = source.line_text(span.line)
+    indent = len(line) - len(line.lstrip(" "))
+    if line.startswith("- ", indent):
+        indent += 2
+    above = span.line - 1
+    while above >= 1 and (
+        not source.line_text(above).strip() or source.line_text(above).lstrip().startswith("#")
+    ):
+        above -= 1
+    if above < 1:
+        return False
+    previous = source.line_text(above)
+    match = _KEY_WITHOUT_COLON.match(previous)
+    if match is None or ":" in previous or match.start("key") != indent:
+        return False
+    key = match.group("key")
+    column = match.end("key") + 1
+    reporter.report(
+        "Y001",
+        Span.point(above, match.start("key") + 1, len(key)),
+        f"invalid YAML: '{key}' is not followed by ':'",
+        f"write '{key}: ' before the value",
+        (Fix(f"add ':' after '{key}'", (Edit(Span(above, column, above, column), ":"),)),),
+    )
+    return True
+
+
 def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -> None:
     if isinstance(error, yaml.reader.ReaderError):
         offset = error.position if isinstance(error.position, int) else 0
@@ -498,6 +533,8 @@ def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -
             "tab character used for indentation",
             "indent with spaces; YAML does not allow tabs here",
         )
+        return
+    if "mapping values are not allowed" in problem and _missing_colon(source, span, reporter):
         return
     hint = None
     line = source.line_text(span.line)

@@ -99,3 +99,45 @@ def test_yaml_nested_below_libyamls_limit_is_a_diagnostic(depth: int, tmp_path: 
     assert result.returncode == 1, result.stderr
     [item] = json.loads(result.stdout)
     assert (item["code"], item["line"], item["column"]) == ("Y008", 8, 68)
+
+
+def test_stdin_with_a_file_name(tmp_path: Path) -> None:
+    text = (TESTDATA / "err" / "s101-misspelt-key-explains-missing-key.yaml").read_text()
+    name = "s101-misspelt-key-explains-missing-key.yaml"
+    result = codifier("check", "--stdin-filename", name, "-", stdin=text, cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stdout.splitlines()[0] == (
+        f"{name}:8:7: error[S101] unknown key 'promt' in 'store'"
+    )
+    assert "S102" not in result.stdout  # the missing 'prompt' is the same cause
+    assert "S108" not in result.stdout  # the id matches the name given
+
+
+def test_fix_rewrites_only_unambiguous_fixes_and_reports_the_rest(tmp_path: Path) -> None:
+    for name in ("x214-jinja-braces", "y001-missing-colon"):
+        (tmp_path / f"{name}.yaml").write_bytes((TESTDATA / "err" / f"{name}.yaml").read_bytes())
+    crlf = (TESTDATA / "err" / "x214-jinja-braces.yaml").read_text().replace("\n", "\r\n")
+    (tmp_path / "x214-jinja-braces.yaml").write_bytes(crlf.encode())
+    result = codifier("check", "--fix", ".", cwd=tmp_path)
+    assert result.returncode == 0, result.stdout
+    assert result.stdout == "checked 2 files: no problems\n"
+    fixed = (tmp_path / "x214-jinja-braces.yaml").read_bytes().decode()
+    assert '"Which tables of ${{ inputs.database }} matter?"\r\n' in fixed  # CRLF kept
+    assert (
+        "      prompt: What is the objective?\n"
+        in (tmp_path / "y001-missing-colon.yaml").read_text()
+    )
+
+
+def test_color_auto_never_always(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text(GOOD.replace("prompt", "promt"), encoding="utf-8")
+    auto = codifier("check", "bad.yaml", cwd=tmp_path)  # a pipe, not a terminal
+    always = codifier("check", "--color", "always", "bad.yaml", cwd=tmp_path)
+    never = codifier("check", "--color", "never", "bad.yaml", cwd=tmp_path, env={"NO_COLOR": ""})
+    assert "\x1b[" not in auto.stdout
+    assert "\x1b[" not in never.stdout
+    assert "\x1b[31m" in always.stdout
+    plain = always.stdout
+    for code in ("\x1b[31m", "\x1b[36m", "\x1b[1m", "\x1b[0m"):
+        plain = plain.replace(code, "")
+    assert plain == auto.stdout

@@ -10,8 +10,8 @@ import jsonschema
 
 from codifier import __version__
 from dsl.codes import CATALOGUE, Severity
-from dsl.diagnostics import Diagnostic
-from dsl.formats import render_text, summary, to_github, to_json, to_sarif
+from dsl.diagnostics import Diagnostic, Edit, Fix
+from dsl.formats import SNIPPET_WIDTH, render_text, summary, to_github, to_json, to_sarif
 from dsl.source import SourceFile
 from dsl.span import Span
 
@@ -66,6 +66,7 @@ def test_json_has_the_documented_keys() -> None:
         "code",
         "message",
         "hint",
+        "fixes",
     ]
 
 
@@ -94,3 +95,50 @@ def test_caret_keeps_tabs_aligned() -> None:
 def test_summary_counts() -> None:
     assert summary(1, []) == "checked 1 file: no problems"
     assert summary(2, DIAGNOSTICS) == "checked 2 files: 1 error, 1 warning"
+
+
+FIXED = Diagnostic(
+    "a.yaml",
+    Span(2, 9, 2, 16),
+    "X214",
+    "'{{ x }}' is Jinja syntax and stays as written",
+    "write '${{ x }}'",
+    Severity.WARNING,
+    (Fix("add '$' to make it an expression", (Edit(Span(2, 9, 2, 9), "$"),)),),
+)
+
+
+def test_fixes_in_json_and_in_valid_sarif() -> None:
+    [item] = json.loads(to_json([FIXED]))
+    assert item["fixes"] == [
+        {
+            "title": "add '$' to make it an expression",
+            "edits": [{"line": 2, "column": 9, "end_line": 2, "end_column": 9, "replacement": "$"}],
+        }
+    ]
+    log = json.loads(to_sarif([FIXED], __version__))
+    jsonschema.validate(log, _sarif_schema())
+    [fix] = log["runs"][0]["results"][0]["fixes"]
+    [change] = fix["artifactChanges"]
+    assert change["replacements"][0]["insertedContent"] == {"text": "$"}
+    assert change["replacements"][0]["deletedRegion"]["startColumn"] == 9
+
+
+def test_long_lines_are_cut_around_the_caret() -> None:
+    line = "x: " + "a" * 300 + "BAD" + "b" * 300
+    source = SourceFile("a.yaml", line + "\n")
+    d = Diagnostic("a.yaml", Span(1, 304, 1, 307), "S103", "m")
+    _, _, shown, caret = render_text(d, source).splitlines()[:4]
+    assert len(shown) <= 4 + 2 + SNIPPET_WIDTH
+    assert shown.startswith("1 | …")
+    assert shown.endswith("…")
+    assert shown[caret.index("^") : caret.index("^") + 3] == "BAD"
+    assert caret.count("^") == 3
+
+
+def test_snippets_show_control_characters_and_no_byte_order_mark() -> None:
+    source = SourceFile("a.yaml", "\ufeffid: x\n\x0csteps: []\n")
+    first = render_text(Diagnostic("a.yaml", Span(1, 1, 1, 3), "S101", "m"), source)
+    assert first.splitlines()[2] == "1 | id: x"
+    second = render_text(Diagnostic("a.yaml", Span(2, 1, 2, 2), "Y001", "m"), source)
+    assert second.splitlines()[2:4] == ["2 | \u240csteps: []", "  | ^"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from codifier.resources import playbooks_dir
 from dsl.codes import Severity
 from dsl.compiler import CompileResult, check_template_file, compile_playbook
 from dsl.diagnostics import Diagnostic
+from dsl.fixes import apply_edits, unambiguous_edits
 from dsl.formats import FORMATS, to_github, to_json, to_sarif, to_text
 from dsl.library import Library
 from dsl.source import SourceFile
@@ -40,6 +42,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="another folder of generator templates (*.md.j2); may repeat",
     )
     parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="apply the fixes that are unambiguous and rewrite the files, then report the rest",
+    )
+    parser.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour the text format (auto: on a terminal, unless NO_COLOR is set)",
+    )
+    parser.add_argument(
+        "--stdin-filename",
+        metavar="NAME",
+        help="the file name to report for '-' (standard input); it also names the playbook",
+    )
+    parser.add_argument(
         "--source",
         action="append",
         default=[],
@@ -48,10 +66,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+STDIN = Path("-")
+
+
 def collect(paths: list[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
-        if path.is_dir():
+        if path == STDIN:
+            files.append(path)
+        elif path.is_dir():
             found = [
                 p for p in sorted(path.rglob("*")) if p.is_file() and p.suffix in (".yaml", ".yml")
             ]
@@ -63,10 +86,15 @@ def collect(paths: list[Path]) -> list[Path]:
     return files
 
 
-def check_file(path: Path, library: Library) -> CompileResult:
-    shown = display_path(path)
+def check_file(path: Path, library: Library, stdin_name: str | None = None) -> CompileResult:
+    shown = (stdin_name or "<stdin>") if path == STDIN else display_path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        if path == STDIN:
+            text = sys.stdin.buffer.read().decode("utf-8")
+        else:
+            # newline="" keeps \r and \r\n as written: the line model and --fix need them.
+            with path.open(encoding="utf-8", newline="") as handle:
+                text = handle.read()
     except UnicodeDecodeError as error:
         source = SourceFile(shown, "")
         problem = Diagnostic(
@@ -111,8 +139,16 @@ def _run(args: argparse.Namespace) -> int:
         if not directory.is_dir():
             raise UsageError(f"--templates: no such directory: {directory}")
     files = collect(paths)
+    if files.count(STDIN) > 1:
+        raise UsageError("'-' (standard input) may be given once")
+    if args.fix and STDIN in files:
+        raise UsageError("--fix rewrites files; it cannot rewrite standard input")
     library = load_library(args.templates, args.source)
-    results = [check_file(path, library) for path in files]
+    results = [check_file(path, library, args.stdin_filename) for path in files]
+    if args.fix:
+        results = [
+            _fixed(path, result, library) for path, result in zip(files, results, strict=True)
+        ]
     diagnostics = sorted(
         dict.fromkeys(d for r in results for d in r.diagnostics), key=Diagnostic.sort_key
     )
@@ -123,7 +159,7 @@ def _run(args: argparse.Namespace) -> int:
         if candidate.is_file():
             sources[path] = SourceFile(path, candidate.read_text(encoding="utf-8"))
     output = {
-        "text": lambda: to_text(diagnostics, sources, len(files)),
+        "text": lambda: to_text(diagnostics, sources, len(files), color=_color(args.color)),
         "json": lambda: to_json(diagnostics),
         "github": lambda: to_github(diagnostics),
         "sarif": lambda: to_sarif(diagnostics, __version__),
@@ -131,3 +167,25 @@ def _run(args: argparse.Namespace) -> int:
     sys.stdout.write(output)
     failing = {Severity.ERROR, Severity.WARNING} if args.strict else {Severity.ERROR}
     return 1 if any(d.severity in failing for d in diagnostics) else 0
+
+
+def _color(choice: str) -> bool:
+    if choice != "auto":
+        return choice == "always"
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
+def _fixed(path: Path, result: CompileResult, library: Library) -> CompileResult:
+    """Apply the file's unambiguous fixes, rewrite it, and check it again (a fix may let
+    the checker see further); the result is what is left to report."""
+    for _ in range(3):  # a fix can reveal another (YAML that now parses); a few rounds
+        edits = unambiguous_edits(result.source, result.diagnostics)
+        if not edits:
+            break
+        path.write_text(apply_edits(result.source, edits), encoding="utf-8", newline="")
+        sys.stderr.write(
+            f"codifier check: fixed {len(edits)} problem{'s' if len(edits) != 1 else ''}"
+            f" in {result.source.path}\n"
+        )
+        result = check_file(path, library)
+    return result

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from dsl.diagnostics import Reporter, did_you_mean
+from dsl.diagnostics import Edit, Fix, Reporter, did_you_mean
 from dsl.expr import nodes as n
-from dsl.expr.parser import OPEN, ParseError, split_template
+from dsl.expr.parser import OPEN, ParseError, parse_expression, split_template
 from dsl.functions import FUNCTIONS
 from dsl.source import YMap, YNode, YScalar, YSeq
 from dsl.span import Span
@@ -34,6 +35,9 @@ from dsl.types import (
     strip_optional,
 )
 from dsl.values import Ex, Interp, ListV, Lit, MapV, Value
+
+# `{{ ... }}` not preceded by `$` (the inside on one line, without braces).
+_JINJA_BRACES = re.compile(r"(?<!\$)\{\{\s*([^{}\n]+?)\s*\}\}")
 
 ROOTS = ("inputs", "steps", "project", "session")
 PROJECT = Record("Project", (("id", STRING), ("name", STRING)))
@@ -167,6 +171,8 @@ class ExprChecker:
         if isinstance(node, YMap):
             return self._map_value(node, expected, what)
         assert isinstance(node, YScalar)
+        if isinstance(node.value, str) and "{{" in node.value:
+            self._jinja_braces(node)
         if isinstance(node.value, str) and OPEN in node.value:
             return self._string_value(node, expected, what)
         actual = _literal_type(node.value)
@@ -234,6 +240,32 @@ class ExprChecker:
                         "X209", node.span, f"{what} lacks field '{name}' of {record}"
                     )
         return Record(None, tuple(fields)), MapV(tuple(entries))
+
+    def _jinja_braces(self, node: YScalar) -> None:
+        """`{{ x }}` without the `$`: Jinja's syntax, which a playbook keeps as plain text.
+        Only braces around something that parses as an expression are reported."""
+        text = node.text
+        for match in _JINJA_BRACES.finditer(text):
+            try:
+                parse_expression(match.group(1))
+            except ParseError:
+                continue
+            span = node.sub_span(match.start(), match.end())
+            fixes: tuple[Fix, ...] = ()
+            source = node.source
+            if source is not None:
+                start = source.offset(span.line, span.column)
+                end = source.offset(span.end_line, span.end_column)
+                if source.text[start:end] == match.group(0):  # located exactly
+                    insert = Span(span.line, span.column, span.line, span.column)
+                    fixes = (Fix("add '$' to make it an expression", (Edit(insert, "$"),)),)
+            self.reporter.report(
+                "X214",
+                span,
+                f"'{match.group(0)}' is Jinja syntax and stays as written",
+                f"write '${match.group(0)}' to use the value",
+                fixes,
+            )
 
     def _string_value(self, node: YScalar, expected: Type | None, what: str) -> tuple[Type, Value]:
         text = node.value

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from dsl.diagnostics import Reporter, did_you_mean
+from dsl.diagnostics import Reporter, closest, did_you_mean
 from dsl.expr.parser import OPEN
 from dsl.source import YMap, YNode, YScalar, YSeq, to_python
 from dsl.span import Span
@@ -147,7 +147,10 @@ def validate(model: type[M], node: YNode, reporter: Reporter, label: str) -> M |
         return model.model_validate(data)
     except ValidationError as error:
         items = error.errors(include_url=False)
+        explained = _explained_missing(model, items)
         for item in items:
+            if item["type"] == "missing" and tuple(item["loc"]) in explained:
+                continue  # the unknown key's "did you mean" names it: one cause, one report
             _report(model, node, item, reporter, label)
         if any(item["type"] != "extra_forbidden" for item in items):
             return None
@@ -157,6 +160,23 @@ def validate(model: type[M], node: YNode, reporter: Reporter, label: str) -> M |
             return model.model_validate(data)
         except ValidationError:
             return None
+
+
+def _explained_missing(model: type[BaseModel], items: list[Any]) -> set[tuple[Any, ...]]:
+    """Locations of missing keys that a misspelt key beside them was meant to be."""
+    explained: set[tuple[Any, ...]] = set()
+    missing = {tuple(i["loc"]) for i in items if i["type"] == "missing"}
+    if not missing:
+        return explained
+    for item in items:
+        loc = tuple(item["loc"])
+        if item["type"] != "extra_forbidden" or not loc:
+            continue
+        owner = _model_at(model, loc[:-1])
+        meant = closest(str(loc[-1]), allowed_keys(owner)) if owner else None
+        if meant is not None and (*loc[:-1], meant) in missing:
+            explained.add((*loc[:-1], meant))
+    return explained
 
 
 def _drop(data: Any, loc: tuple[Any, ...]) -> None:
