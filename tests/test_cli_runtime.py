@@ -27,8 +27,10 @@ def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> Non
         "\n".join(
             [
                 "",  # project name: take the default (the project's name)
-                "Billing for Acme.",
+                "Billing for Acme.",  # text answers end with an empty line
+                "",
                 "none",
+                "",
                 "not a url, sorry",  # refused: the run asks again
                 "[]",
                 *(str(artifacts[n]) for n in ("rules", "evals", "requirements", "roadmap")),
@@ -47,6 +49,7 @@ def test_codifier_run_drives_a_playbook_from_the_terminal(tmp_path: Path) -> Non
             "terminal-demo",
             "--workdir",
             str(tmp_path / "new" / "prompts"),
+            "--json",
         ],
         cwd=ROOT,
         env=server_env(tmp_path / "home", None),
@@ -75,7 +78,9 @@ def test_codifier_run_writes_each_packed_repositorys_digest_beside_the_prompts(
     for name in ("rules", "evals", "requirements", "roadmap"):
         artifacts.append(tmp_path / f"{name}.md")
         artifacts[-1].write_text(EVALS_YAML if name == "evals" else f"# {name} written by hand\n")
-    script = "\n".join(["", "A template engine.", "none", f'["{source}"]', *map(str, artifacts)])
+    script = "\n".join(
+        ["", "A template engine.", "", "none", "", f'["{source}"]', *map(str, artifacts)]
+    )
     env = {
         **server_env(tmp_path / "home", None),
         "CODIFIER_PACK_ROOTS": str(cache_dir()),
@@ -113,7 +118,7 @@ def test_codifier_run_resumes_a_session_where_it_stopped(tmp_path: Path) -> None
     answers.write_text("# artifact\n")
     evals = tmp_path / "evals.yaml"
     evals.write_text(EVALS_YAML)
-    rest = "\n".join(["none", "[]", str(answers), str(evals), str(answers), str(answers)]) + "\n"
+    rest = "\n".join(["none", "", "[]", str(answers), str(evals), str(answers), str(answers)]) + "\n"
     second = run(["--resume", session], rest)
     assert second.returncode == 0, second.stdout + second.stderr
     assert f"resuming session {session} of initialize-project" in second.stdout

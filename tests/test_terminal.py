@@ -3,6 +3,7 @@ them in a pseudo-terminal, keys are typed with send-keys and the screen is read 
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import subprocess
@@ -44,6 +45,15 @@ class Terminal:
     def type(self, text: str) -> None:
         self._tmux("send-keys", "-t", "0", "-l", text)
         self._tmux("send-keys", "-t", "0", "Enter")
+
+    def keys(self, *names: str) -> None:
+        """Keys by tmux name: C-c, C-d, Enter."""
+        self._tmux("send-keys", "-t", "0", *names)
+
+    def paste(self, text: str) -> None:
+        """`text` arrives as a paste does: all its lines at once."""
+        self._tmux("set-buffer", "-b", "p", text)
+        self._tmux("paste-buffer", "-b", "p", "-t", "0")
 
     def screen(self) -> str:
         return self._tmux("capture-pane", "-p", "-J", "-S", "-500", "-t", "0")
@@ -87,6 +97,7 @@ def test_a_local_playbook_file_runs_in_a_terminal(terminal: Terminal, tmp_path: 
     )  # fmt: skip
     terminal.wait_for("What happened, in a few sentences?")
     terminal.type("The billing job ran twice.")
+    terminal.type("")  # a text answer ends with an empty line
     terminal.wait_for("artifact file")
     terminal.type(str(artifact))
     shown = terminal.wait_for("EXIT=")
@@ -103,6 +114,7 @@ def test_a_run_whose_terminal_closed_resumes_in_another(terminal: Terminal, tmp_
     terminal.type("")  # the default name
     terminal.wait_for("Describe tty2")
     terminal.type("Billing for Acme.")
+    terminal.type("")
     terminal.wait_for("Statement of work")
     # The terminal goes away mid-run (its window closed: SIGHUP). Ctrl-C at a prompt is
     # issue 13's to fix; what matters here is that the session can be picked up again.
@@ -114,6 +126,7 @@ def test_a_run_whose_terminal_closed_resumes_in_another(terminal: Terminal, tmp_
         again.wait_for(f"resuming session {session} of initialize-project")
         again.wait_for("[3/9] Statement of work")
         again.type("none")
+        again.type("")
         again.wait_for("[4/9]")
         again.type("[]")
         artifact = tmp_path / "artifact.md"
@@ -133,3 +146,104 @@ def test_a_run_whose_terminal_closed_resumes_in_another(terminal: Terminal, tmp_
         assert "EXIT=0" in shown
     finally:
         again.close()
+
+
+def _init_run(terminal: Terminal, tmp_path: Path, project: str, *extra: str) -> None:
+    terminal.start([*CLI, "initialize-project", "--project", project,
+                    "--workdir", str(tmp_path / "prompts"), *extra])  # fmt: skip
+
+
+def _outputs(home: Path, session: str) -> dict[str, object]:
+    """The session's step outputs, read back from the store by another process."""
+    script = (
+        "import anyio, json, sys\n"
+        "from codifier.config import Settings\n"
+        "from codifier.server.app import open_services\n"
+        "from codifier.server.principal import ADMIN_PRINCIPAL\n"
+        "async def main():\n"
+        "    db, s = await open_services(Settings.from_env())\n"
+        "    try:\n"
+        f"        r = await s.runs.get(ADMIN_PRINCIPAL, {session!r})\n"
+        "        print(json.dumps(r['step_outputs']))\n"
+        "    finally:\n"
+        "        await s.close(); await db.close()\n"
+        "anyio.run(main)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=server_env(home, None),
+        capture_output=True, text=True, check=True, timeout=120,
+    )  # fmt: skip
+    value: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return value
+
+
+def test_a_pasted_multi_line_answer_is_one_answer_and_empty_is_asked_again(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    _init_run(terminal, tmp_path, "paste")
+    shown = terminal.wait_for("What is the project called?")
+    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    terminal.type("")  # the default name
+    terminal.wait_for("Describe paste")
+    terminal.type("")  # required, no default: asked again
+    terminal.wait_for("an answer is required")
+    terminal.paste("Billing for Acme.\nInvoices and card payments.\nA REST API.\n")
+    terminal.type("")  # the empty line that ends it
+    terminal.wait_for("[3/9] Statement of work")
+    terminal.type("Line one of the scope.")
+    terminal.keys("Enter", "C-d")  # Ctrl-D ends a text answer too
+    terminal.wait_for("[4/9]")
+    terminal.keys("C-c")
+    terminal.wait_for("EXIT=")
+    outputs = _outputs(Path(terminal.env["CODIFIER_HOME"]), session)
+    assert outputs["description"] == "Billing for Acme.\nInvoices and card payments.\nA REST API."
+    assert outputs["statement_of_work"] == "Line one of the scope."
+
+
+def test_one_ctrl_c_stops_with_the_resume_command_and_resume_continues(
+    terminal: Terminal, tmp_path: Path
+) -> None:
+    _init_run(terminal, tmp_path, "ctrl-c")
+    shown = terminal.wait_for("What is the project called?")
+    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    terminal.type("")
+    terminal.wait_for("Describe ctrl-c")
+    terminal.keys("C-c")  # once
+    shown = terminal.wait_for("EXIT=")
+    assert f"interrupted; session {session} is saved" in shown
+    assert f"Continue it with: codifier run --resume {session}" in shown
+    assert "EXIT=130" in shown
+    assert "Traceback" not in shown
+    again = Terminal(terminal.env)
+    try:
+        again.start([*CLI, "--resume", session, "--workdir", str(tmp_path / "prompts")])
+        again.wait_for(f"resuming session {session} of initialize-project")
+        again.wait_for("[2/9]")
+    finally:
+        again.close()
+
+
+EDITOR_SCRIPT = """import sys
+from pathlib import Path
+flag, path = sys.argv[1], Path(sys.argv[2])
+assert flag == "--wait", sys.argv
+path.write_text("Written in the editor.\\nSecond line.\\n")
+"""
+
+
+def test_an_editor_with_arguments_writes_a_text_answer(terminal: Terminal, tmp_path: Path) -> None:
+    editor = tmp_path / "my editor.py"  # a space in the path: quoted as a shell would
+    editor.write_text(EDITOR_SCRIPT)
+    terminal.env["EDITOR"] = f"{shlex.quote(sys.executable)} {shlex.quote(str(editor))} --wait"
+    _init_run(terminal, tmp_path, "editor")
+    shown = terminal.wait_for("What is the project called?")
+    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    terminal.type("")
+    terminal.wait_for("Describe editor")
+    terminal.type("/edit")
+    terminal.wait_for("(2 lines from the editor)")
+    terminal.wait_for("[3/9] Statement of work")
+    terminal.keys("C-c")
+    terminal.wait_for("EXIT=")
+    outputs = _outputs(Path(terminal.env["CODIFIER_HOME"]), session)
+    assert outputs["description"] == "Written in the editor.\nSecond line."

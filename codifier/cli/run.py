@@ -1,37 +1,56 @@
-"""`codifier run PLAYBOOK`: run a playbook in the terminal, against the same store and
-with the same interpreter as the server.
+"""`codifier run PLAYBOOK`: run a playbook in the terminal, against the local database
+(the same store and interpreter as the server) or a remote server over MCP (`--url`,
+with a key in CODIFIER_KEY).
 
-Answers are read a line at a time (JSON for numbers, booleans and lists; a list may also
-be written comma-separated). For a generate step the prompt is written to a file and the
-artifact is read from a file you name, or from $EDITOR when you give none. The digest of
-each snapshot the run packs is written beside the prompts (`digest-<name>-v<N>.md`).
+Answers: one line (JSON for numbers, booleans and lists; a list may also be written
+comma-separated); a `text` answer takes several lines, finished by an empty line or
+Ctrl-D, or `/edit` to write it in $VISUAL/$EDITOR. An empty answer to a required question
+is asked again. A generate step writes its prompt to a file and reads the artifact from a
+file you name, from your editor, or from `--llm CMD` (the prompt on its stdin, the
+artifact on its stdout). One Ctrl-C stops, printing the command that resumes the session.
+Server-side steps show progress and what they produced; the end is a short summary
+(`--json` prints the outputs whole). The digest of each snapshot a local run packs is
+written beside the prompts (`digest-<name>-v<N>.md`).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
-import re
-import subprocess
+import shlex
 import sys
 import tempfile
+import threading
+import time
+from collections.abc import Callable, Coroutine
 from pathlib import Path
-from typing import Any, TextIO
-
-import anyio
+from typing import Any, TextIO, TypeVar
 
 from codifier.cli.check import UsageError
-from codifier.cli.publish import template_sources
-from codifier.config import Settings
-from codifier.library import library_with
-from codifier.server.app import open_services
-from codifier.server.errors import CallError
-from codifier.server.principal import ADMIN_PRINCIPAL
-from codifier.server.publishing import Resolved
-from codifier.server.services import Services
-from dsl.compiler import compile_playbook
-from dsl.formats import header
+from codifier.cli.run_answers import (
+    InputEnded,
+    LlmFailed,
+    ask,
+    generate_with,
+    llm_command,
+    llm_seconds,
+    read_artifact,
+)
+from codifier.cli.run_backends import (
+    KEY_VARIABLE,
+    Backend,
+    RunRefused,
+    local_backend,
+    mcp_endpoint,
+    remote_backend,
+)
+from codifier.cli.run_report import produced, summary
+
+T = TypeVar("T")
+EXIT_INTERRUPTED = 130
+_TICK_AFTER = 1.0  # seconds a call runs before the terminal shows it working
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -40,7 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PLAYBOOK",
         nargs="?",
         help="a playbook id (e.g. initialize-project), or a local FILE.yaml to run as it is"
-        " (not with --resume)",
+        " (not with --resume or --url)",
     )
     parser.add_argument(
         "--templates",
@@ -50,10 +69,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="generator templates (*.md.j2) a local playbook file uses; may repeat",
     )
-    parser.add_argument("--project", help="project name (created if missing)")
+    parser.add_argument("--project", help="project name (created if missing, locally)")
     parser.add_argument(
         "--resume",
-        metavar="SESSION_ID",
+        metavar="ID",
         help="continue a session where it stopped (list_sessions gives the ids)",
     )
     parser.add_argument(
@@ -67,56 +86,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--workdir", type=Path, default=None, help="where generate prompts are written"
     )
-
-
-def _parse_answer(text: str, expects: dict[str, Any]) -> Any:
-    kind = expects.get("type") or next(
-        (s.get("type") for s in expects.get("anyOf", []) if s.get("type") != "null"), None
+    parser.add_argument(
+        "--llm",
+        metavar="CMD",
+        help="write each generate step's artifact with this command: the prompt on its"
+        " stdin, the artifact on its stdout (e.g. --llm 'claude -p'); split as a shell"
+        " would, run without one",
     )
-    if kind == "string" or kind is None:
-        return text
-    if kind == "array" and not text.lstrip().startswith("["):
-        return [part.strip() for part in text.split(",") if part.strip()]
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text  # the interpreter says what is wrong with it
+    parser.add_argument(
+        "--url",
+        metavar="URL",
+        help=f"run on a remote Codifier server over MCP (its key in ${KEY_VARIABLE})"
+        " instead of the local database",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print the outputs as JSON instead of a summary"
+    )
 
 
-def _read_artifact(prompt_file: Path, stdin: TextIO, out: TextIO) -> str:
-    out.write(f"  prompt written to {prompt_file}\n  artifact file (empty: open $EDITOR)> ")
-    out.flush()
-    answer = stdin.readline()
-    if answer == "":
-        raise UsageError("input ended before the run finished")
-    path = answer.strip()
-    if path:
-        try:
-            return Path(path).expanduser().read_text(encoding="utf-8")
-        except OSError as error:
-            raise UsageError(f"cannot read {path}: {error.strerror}") from None
-    editor = os.environ.get("EDITOR", "vi")
-    with tempfile.NamedTemporaryFile("w+", suffix=".md", delete=False) as draft:
-        draft_path = Path(draft.name)
-    subprocess.run([editor, str(draft_path)], check=False)
-    return draft_path.read_text(encoding="utf-8")
-
-
-async def _ensure_project(services: Services, name: str) -> str:
-    try:
-        listed = await services.projects.manage(ADMIN_PRINCIPAL, "list", None, None, None)
-        for project in listed["projects"]:
-            if project["name"] == name:
-                return str(project["id"])
-        created = await services.projects.manage(ADMIN_PRINCIPAL, "create", name, "", None)
-        return str(created["project"]["id"])
-    except CallError as error:
-        raise UsageError(error.message) from None
-
-
-async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
+def _inputs(items: list[str]) -> dict[str, Any]:
     inputs: dict[str, Any] = {}
-    for item in args.inputs:
+    for item in items:
         name, sep, value = item.partition("=")
         if not sep:
             raise UsageError(f"--input takes NAME=VALUE, got '{item}'")
@@ -124,86 +114,49 @@ async def _run(args: argparse.Namespace, stdin: TextIO, out: TextIO) -> int:
             inputs[name] = json.loads(value)
         except json.JSONDecodeError:
             inputs[name] = value
-    if args.resume is None and (args.playbook is None or args.project is None):
-        raise UsageError("give a PLAYBOOK and --project NAME, or --resume SESSION_ID")
+    return inputs
+
+
+def _is_file(playbook: str | None) -> bool:
+    return playbook is not None and Path(playbook).suffix in (".yaml", ".yml")
+
+
+def _check_arguments(args: argparse.Namespace) -> None:
+    if args.resume is None and args.playbook is None:
+        raise UsageError("give a PLAYBOOK (and --project NAME), or --resume ID")
     if args.resume is not None and (args.playbook is not None or args.inputs):
         raise UsageError("--resume continues a session: give no PLAYBOOK and no --input")
-    db, services = await open_services(Settings.from_env())
-    local = _local_playbook(args, services) if args.playbook else None
-    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
-    try:
-        workdir.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise UsageError(f"--workdir {workdir}: {error.strerror}") from None
-    try:
-        if args.resume is not None:
-            result = await services.runs.get(ADMIN_PRINCIPAL, args.resume)
-            project = str(result["project_id"])
-            out.write(f"resuming session {result['session_id']} of {result['playbook_id']}\n")
-        else:
-            project = await _ensure_project(services, args.project)
-        digests = _Digests(services, project, workdir, out)
-        await digests.note_existing()
-        if args.resume is None:
-            result = await services.runs.start(
-                ADMIN_PRINCIPAL, args.playbook, project, None, inputs, local=local
-            )
-            out.write(
-                f"session {result['session_id']}"
-                f" (continue it later with: codifier run --resume {result['session_id']})\n"
-            )
-        while result["status"] in ("awaiting_input", "awaiting_generation"):
-            step = result["step"]
-            out.write(f"\n[{step['index'] + 1}/{step['count']}] {step['title']}\n")
-            if result["status"] == "awaiting_input":
-                out.write(f"{result['prompt']}\n")
-                if "choices" in result:
-                    out.write(f"  choices: {', '.join(map(str, result['choices']))}\n")
-                if "default" in result:
-                    out.write(f"  default: {result['default']}\n")
-                out.write("> ")
-                out.flush()
-                line = stdin.readline()
-                if line == "":
-                    raise UsageError("input ended before the run finished")
-                text = line.rstrip("\n")
-                answer = (
-                    result["default"]
-                    if not text and "default" in result
-                    else _parse_answer(text, result["expects"])
-                )
-            else:
-                await digests.write_new()
-                prompt_file = workdir / f"{step['id']}.prompt.md"
-                prompt_file.write_text(result["generate_request"]["prompt"], encoding="utf-8")
-                answer = _read_artifact(prompt_file, stdin, out)
-            try:
-                result = await services.runs.advance(
-                    ADMIN_PRINCIPAL, result["session_id"], step["id"], answer
-                )
-            except CallError as error:
-                out.write(f"  not accepted: {error.message}\n")
-        if result["status"] == "failed":
-            out.write(f"\nfailed: {result['error']}\n")
-            return 1
-        out.write(f"\ncompleted; session {result['session_id']}\n")
-        out.write(json.dumps(result.get("outputs", {}), indent=2) + "\n")
-        return 0
-    except CallError as error:
-        raise UsageError(error.message) from None
-    finally:
-        await services.close()
-        await db.close()
+    if args.url is None:
+        if args.resume is None and args.project is None:
+            raise UsageError("give a PLAYBOOK and --project NAME, or --resume ID")
+        return
+    mcp_endpoint(args.url)
+    if not os.environ.get(KEY_VARIABLE, "").strip():
+        raise UsageError(
+            f"--url needs a key in the environment: set {KEY_VARIABLE} (a project key from"
+            " codifier keys create); a key is never taken on the command line"
+        )
+    if _is_file(args.playbook):
+        raise UsageError(
+            "a local FILE.yaml runs against the local database; publish it to run it on"
+            " the server (codifier publish, or the publish_playbook tool)"
+        )
 
 
-def _local_playbook(args: argparse.Namespace, services: Services) -> Resolved | None:
+def _local_playbook(args: argparse.Namespace, services: Any) -> Any:
     """A playbook FILE given instead of an id: checked here, with --templates beside the
     shipped ones, and run as it is (nothing is published)."""
-    path = Path(args.playbook)
-    if path.suffix not in (".yaml", ".yml"):
+    from codifier.cli.publish import template_sources
+    from codifier.library import library_with
+    from codifier.server.publishing import Resolved
+    from dsl.compiler import compile_playbook
+    from dsl.formats import header
+
+    if not _is_file(args.playbook):
         if args.templates:
             raise UsageError("--templates goes with a local FILE.yaml, not a playbook id")
         return None
+    path = Path(args.playbook)
     try:
         source = path.read_text(encoding="utf-8")
     except UnicodeDecodeError:
@@ -216,37 +169,204 @@ def _local_playbook(args: argparse.Namespace, services: Services) -> Resolved | 
     return Resolved(result.program, templates or None, "local", result.program.version)
 
 
-class _Digests:
-    """The digests of the snapshots this run packs, each written beside the prompt files
-    (the prompts include them too): a model or a person can open them on their own."""
+class _Terminal:
+    """One run driven from the terminal: the backend's calls run on the portal's event
+    loop while this thread reads the keyboard, so one Ctrl-C stops either at once."""
 
-    def __init__(self, services: Services, project: str, workdir: Path, out: TextIO) -> None:
-        self.services = services
-        self.project = project
+    def __init__(
+        self,
+        portal: Any,
+        backend: Backend,
+        args: argparse.Namespace,
+        workdir: Path,
+        stdin: TextIO,
+        out: TextIO,
+    ) -> None:
+        self.portal = portal
+        self.backend = backend
+        self.args = args
         self.workdir = workdir
+        self.stdin = stdin
         self.out = out
-        self.seen: set[str] = set()
+        self.session: str | None = None
+        self.known: set[str] = set()
+        self.llm = llm_command(args.llm) if args.llm is not None else None
+        self.llm_seconds = llm_seconds() if args.llm is not None else 0
 
-    async def _snapshots(self) -> list[dict[str, Any]]:
-        listing = await self.services.code.listing(ADMIN_PRINCIPAL, self.project, None, 100, 0)
-        snapshots: list[dict[str, Any]] = listing["snapshots"]
-        return snapshots
+    def resume_hint(self) -> str:
+        remote = f" --url {shlex.quote(self.args.url)}" if self.args.url else ""
+        return f"codifier run --resume {self.session}{remote}"
 
-    async def note_existing(self) -> None:
-        self.seen = {snap["snapshot_id"] for snap in await self._snapshots()}
+    def call(self, work: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
+        """The result of a backend call; on a terminal, a line that ticks while it runs."""
+        future = self.portal.start_task_soon(work, *args)
+        started = time.monotonic()
+        ticking = False
+        try:
+            while True:
+                try:
+                    result: T = future.result(timeout=0.2)
+                    return result
+                except TimeoutError:
+                    waited = time.monotonic() - started
+                    if waited >= _TICK_AFTER and self.out.isatty():
+                        self.out.write(f"\r  working on the server … {waited:.0f} s")
+                        self.out.flush()
+                        ticking = True
+        except KeyboardInterrupt:
+            future.cancel()
+            raise
+        finally:
+            if ticking:
+                self.out.write("\r\033[K")
+                self.out.flush()
 
-    async def write_new(self) -> None:
-        for snap in reversed(await self._snapshots()):
-            if snap["snapshot_id"] in self.seen:
+    def report_server_steps(self, answered: int, result: dict[str, Any]) -> None:
+        """One line for each server-side step that ran since step `answered`, with what it
+        produced (read from the session's outputs: the call that ran them said nothing)."""
+        index = result.get("step", {}).get("index", answered + 1)
+        if result["status"] in ("awaiting_input", "awaiting_generation") and (
+            index <= answered + 1
+        ):
+            return
+        session = self.call(self.backend.get, result["session_id"])
+        outputs: dict[str, Any] = session.get("step_outputs") or {}
+        for step_id, value in outputs.items():
+            if step_id in self.known:
                 continue
-            self.seen.add(snap["snapshot_id"])
-            text = await self.services.code.digest(ADMIN_PRINCIPAL, snap["snapshot_id"])
-            name = re.sub(r"[^A-Za-z0-9._-]+", "-", snap["url"].rstrip("/").rsplit("/", 1)[-1])
-            path = self.workdir / f"digest-{name.strip('-.') or 'repository'}-v{snap['version']}.md"
-            path.write_text(text, encoding="utf-8")
-            self.out.write(f"  digest of {snap['url']} (v{snap['version']}) written to {path}\n")
+            self.known.add(step_id)
+            if step_id == self.answered_id:
+                continue
+            for line in produced(value):
+                self.out.write(f"  ✓ {step_id}: {line}\n")
+
+    answered_id: str | None = None
+
+    def start(self) -> dict[str, Any]:
+        args = self.args
+        if args.resume is not None:
+            result = self.call(self.backend.get, args.resume)
+            self.session = str(result["session_id"])
+            self.known = set(result.get("step_outputs") or {})
+            self.out.write(f"resuming session {self.session} of {result['playbook_id']}\n")
+            return result
+        local = None
+        services = getattr(self.backend, "services", None)
+        if services is not None:
+            local = _local_playbook(args, services)
+        result = self.call(
+            self.backend.start, args.playbook, args.project, _inputs(args.inputs), local
+        )
+        self.session = str(result["session_id"])
+        self.out.write(f"session {self.session} (continue it later with: {self.resume_hint()})\n")
+        self.report_server_steps(-1, result)
+        return result
+
+    def answer(self, result: dict[str, Any]) -> Any:
+        step = result["step"]
+        if result["status"] == "awaiting_input":
+            self.out.write(f"{result['prompt']}\n")
+            if "notice" in result:
+                self.out.write(f"  note: {result['notice']}\n")
+            if "choices" in result:
+                self.out.write(f"  choices: {', '.join(map(str, result['choices']))}\n")
+            if "default" in result:
+                self.out.write(f"  default: {result['default']}\n")
+            return ask(result, self.stdin, self.out)
+        self.call(self.backend.write_digests)
+        prompt = result["generate_request"]["prompt"]
+        prompt_file = self.workdir / f"{step['id']}.prompt.md"
+        prompt_file.write_text(prompt, encoding="utf-8")
+        if self.llm is None:
+            return read_artifact(prompt_file, self.stdin, self.out)
+        self.out.write(f"  prompt written to {prompt_file}\n  generating with {self.llm[0]} …\n")
+        self.out.flush()
+        artifact = generate_with(self.llm, prompt, self.llm_seconds)
+        self.out.write(f"  {len(artifact):,} characters from {self.llm[0]}\n")
+        return artifact
+
+    def drive(self) -> int:
+        result = self.start()
+        while result["status"] in ("awaiting_input", "awaiting_generation"):
+            step = result["step"]
+            self.out.write(f"\n[{step['index'] + 1}/{step['count']}] {step['title']}\n")
+            answer = self.answer(result)
+            try:
+                following = self.call(self.backend.advance, self.session, step["id"], answer)
+            except RunRefused as refused:
+                self.out.write(f"  not accepted: {refused.message}\n")
+                if self.llm is not None and result["status"] == "awaiting_generation":
+                    raise LlmFailed("the artifact from --llm was not accepted") from None
+                continue
+            self.answered_id = step["id"]
+            self.known.add(step["id"])
+            self.report_server_steps(step["index"], following)
+            result = following
+        if result["status"] == "failed":
+            self.out.write(f"\nfailed: {result['error']}\n")
+            return 1
+        if self.args.json:
+            self.out.write(f"\ncompleted; session {result['session_id']}\n")
+            self.out.write(json.dumps(result.get("outputs", {}), indent=2) + "\n")
+        else:
+            self.out.write(summary(result))
+        return 0
+
+
+def _drive(args: argparse.Namespace, stdin: TextIO, out: TextIO, err: TextIO) -> int:
+    from anyio.from_thread import start_blocking_portal
+
+    _check_arguments(args)
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="codifier-run-"))
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"--workdir {workdir}: {error.strerror}") from None
+    with start_blocking_portal() as portal:
+        opened: contextlib.AbstractAsyncContextManager[Backend] = (
+            remote_backend(args.url, os.environ[KEY_VARIABLE].strip())
+            if args.url
+            else local_backend(workdir, out)
+        )
+        with portal.wrap_async_context_manager(opened) as backend:
+            terminal = _Terminal(portal, backend, args, workdir, stdin, out)
+            try:
+                return terminal.drive()
+            except KeyboardInterrupt:
+                out.flush()
+                if terminal.session is None:
+                    err.write("\ninterrupted before the run started\n")
+                else:
+                    err.write(
+                        f"\ninterrupted; session {terminal.session} is saved."
+                        f" Continue it with: {terminal.resume_hint()}\n"
+                    )
+                return EXIT_INTERRUPTED
+            except LlmFailed as failed:
+                err.write(
+                    f"codifier run: {failed}; session {terminal.session} is saved."
+                    f" Continue it with: {terminal.resume_hint()}\n"
+                )
+                return 1
+            except InputEnded:
+                resume = f"; continue it with: {terminal.resume_hint()}" if terminal.session else ""
+                raise UsageError(f"input ended before the run finished{resume}") from None
+            except RunRefused as refused:
+                raise UsageError(refused.message) from None
+
+
+def _let_workers_finish(seconds: float = 5.0) -> None:
+    """Wait for the event loop's worker threads to end before the interpreter does: one
+    may still hold a native library's threads (the embedding model's), and tearing those
+    down mid-exit aborts the process ("terminate called without an active exception")."""
+    deadline = time.monotonic() + seconds
+    for thread in threading.enumerate():
+        if thread is not threading.current_thread() and thread.daemon:
+            thread.join(max(0.0, deadline - time.monotonic()))
 
 
 def run(args: argparse.Namespace) -> int:
-    code: int = anyio.run(_run, args, sys.stdin, sys.stdout)
-    return code
+    try:
+        return _drive(args, sys.stdin, sys.stdout, sys.stderr)
+    finally:
+        _let_workers_finish()
