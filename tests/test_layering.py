@@ -19,7 +19,7 @@ STAGES = [
     {"types", "source", "values", "expr", "library", "conform", "artifacts"},
     {"syntax", "functions", "stdlib", "templates", "evaluate"},
     {"check"},
-    {"ir", "suppress", "formats", "schema"},
+    {"ir", "suppress", "formats", "fixes", "schema"},
     {"compiler"},
     {"interpreter"},
 ]
