@@ -118,7 +118,8 @@ def test_codifier_run_resumes_a_session_where_it_stopped(tmp_path: Path) -> None
     answers.write_text("# artifact\n")
     evals = tmp_path / "evals.yaml"
     evals.write_text(EVALS_YAML)
-    rest = "\n".join(["none", "", "[]", str(answers), str(evals), str(answers), str(answers)]) + "\n"
+    rest = "\n".join(["none", "", "[]", str(answers), str(evals), str(answers), str(answers)])
+    rest += "\n"
     second = run(["--resume", session], rest)
     assert second.returncode == 0, second.stdout + second.stderr
     assert f"resuming session {session} of initialize-project" in second.stdout

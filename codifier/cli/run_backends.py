@@ -211,7 +211,19 @@ async def remote_backend(url: str, key: str) -> AsyncIterator[RemoteBackend]:
 
     endpoint = mcp_endpoint(url)
     timeout = httpx2.Timeout(REMOTE_READ_SECONDS, connect=REMOTE_CONNECT_SECONDS)
-    http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {key}"}, timeout=timeout)
+    refusals: list[int] = []
+
+    async def note_refusal(response: Any) -> None:
+        # The MCP client reports any HTTP error as one generic JSON-RPC error; the status
+        # says whether the key was the reason.
+        if response.status_code in (401, 403):
+            refusals.append(response.status_code)
+
+    http = httpx2.AsyncClient(
+        headers={"Authorization": f"Bearer {key}"},
+        timeout=timeout,
+        event_hooks={"response": [note_refusal]},
+    )
     client = Client(streamable_http_client(endpoint, http_client=http))
     try:
         async with http, client:
@@ -221,7 +233,12 @@ async def remote_backend(url: str, key: str) -> AsyncIterator[RemoteBackend]:
     except UsageError:
         raise
     except Exception as error:  # connection, HTTP status, protocol: one line, no traceback
-        raise UsageError(f"cannot run against {endpoint}: {_reason(error)}") from None
+        reason = (
+            f"the server refused the key (HTTP {refusals[0]}); check {KEY_VARIABLE}"
+            if refusals
+            else _reason(error)
+        )
+        raise UsageError(f"cannot run against {endpoint}: {reason}") from None
 
 
 def _reason(error: BaseException) -> str:
