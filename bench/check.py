@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -155,54 +154,12 @@ def cold_start(rounds: int, bytecode: bool) -> tuple[float, float]:
     return min(checks), min(baselines)
 
 
-def _typo_generator() -> Callable[[int, int], tuple[str, str]]:
-    """The colleague's generator (bench/typo_playbook.py) when it is there, else ours."""
-    try:
-        from bench.typo_playbook import typo_playbooks  # type: ignore[import-not-found]
-    except ImportError:
-        return typo_playbooks_here
-    generator: Callable[[int, int], tuple[str, str]] = typo_playbooks
-    return generator
-
-
-def _misspell(word: str, rng: random.Random) -> str:
-    """One swap of neighbouring letters, or one letter doubled: a typo a person makes."""
-    if len(word) > 3 and rng.random() < 0.5:
-        i = rng.randrange(1, len(word) - 2)
-        return word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-    i = rng.randrange(len(word))
-    return word[:i] + word[i] + word[i:]
-
-
-def typo_playbooks_here(steps: int, typos: int) -> tuple[str, str]:
-    """(clean, with typos): the generated playbook and the same text with `typos` lines
-    misspelt: references to earlier steps, instruction keys and function names, each of
-    which asks the checker for a did-you-mean among many candidates."""
-    clean = generated_playbook(steps)
-    lines = clean.split("\n")
-    rng = random.Random(13)
-    candidates = [
-        i
-        for i, line in enumerate(lines)
-        if "steps.s" in line or "title:" in line or "to_json(" in line
-    ]
-    for i in sorted(rng.sample(candidates, min(typos, len(candidates)))):
-        line = lines[i]
-        if "title:" in line:
-            lines[i] = line.replace("title:", _misspell("title", rng) + ":", 1)
-        elif "to_json(" in line:
-            lines[i] = line.replace("to_json(", _misspell("to_json", rng) + "(", 1)
-        else:
-            start = line.index("steps.s") + len("steps.")
-            end = line.index(".", start)
-            lines[i] = line[:start] + _misspell(line[start:end], rng) + line[end:]
-    return clean, "\n".join(lines)
-
-
 def typo_scaling(library: Library, rounds: int) -> tuple[float, float, int]:
     """Best seconds to check the clean 2,000-step playbook and its 1,000-typo twin, and
     how many diagnostics the twin gets."""
-    clean, typoed = _typo_generator()(2000, 1000)
+    from bench.typo_playbook import typo_playbooks  # (it imports this module's generator)
+
+    clean, typoed = typo_playbooks(2000, 1000)
     found = len(compile_playbook(typoed, "typos.yaml", library).diagnostics)
 
     def check(text: str) -> Callable[[], object]:
