@@ -13,8 +13,11 @@ counting each use of an alias and nest at most `MAX_DEPTH` deep, and the schema'
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import json
+import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +27,7 @@ import re2
 
 from dsl.diagnostics import Reporter
 from dsl.source import MAX_ALIASES, SourceFile, YMap, YNode, YScalar, YSeq, load_yaml
+from dsl.user_cache import cache_file
 
 OUTPUTS = ("markdown", "yaml", "json")
 STRUCTURED = ("yaml", "json")
@@ -69,9 +73,15 @@ def schema_problem(schema: Any) -> tuple[str, list[str | int]] | None:
     offending part inside it, or None when it is one."""
     if not isinstance(schema, dict):
         return "'schema' must be a mapping (a JSON Schema object)", []
+    known = _known_good(schema)
+    if known is not None and os.path.exists(known):
+        return None
     kit = _jsonschema()
     error = kit.best_match(kit.meta.iter_errors(schema))
     if error is None:
+        if known is not None:
+            with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
+                open(known, "a").close()
         return None
     path = list(error.path)
     message = _short(error.message)
@@ -128,7 +138,8 @@ def _parse_yaml(body: str) -> YNode:
     # Parsed inline on the server's event loop: the answer is size-capped (256 KB by
     # default) and this loader is linear in it, with aliases limited and never expanded.
     reporter = Reporter("artifact")
-    root = load_yaml(SourceFile("artifact", body), reporter)
+    # The tree may be built past MAX_DEPTH: _plain refuses it then, in its own words.
+    root = load_yaml(SourceFile("artifact", body), reporter, max_depth=2 * MAX_DEPTH)
     if reporter.items:
         problem = min(reporter.items, key=lambda d: (d.span.line, d.span.column))
         message = problem.message.removeprefix("invalid YAML: ")
@@ -227,6 +238,22 @@ def _re2(pattern: str) -> Any:
 
 def _matches(pattern: str, text: str) -> bool:
     return _re2(pattern).search(text) is not None
+
+
+# Bumped when what makes a schema usable changes (the metaschema, the RE2 format check).
+_VERDICT_VERSION = 1
+
+
+def _known_good(schema: dict[str, Any]) -> str | None:
+    """The cache marker that says this exact schema was found usable before, or None when
+    there is no cache. Only good verdicts are kept: loading jsonschema costs a check more
+    than all the rest of a small playbook's (the shipped templates declare schemas)."""
+    try:
+        canonical = json.dumps(schema, sort_keys=True, ensure_ascii=True, allow_nan=False)
+    except (TypeError, ValueError):  # YAML values JSON cannot hold: always validated
+        return None
+    digest = hashlib.sha256(f"{_VERDICT_VERSION}:{canonical}".encode()).hexdigest()
+    return cache_file(f"schema-ok-{digest}")
 
 
 @dataclass(frozen=True, slots=True)

@@ -280,9 +280,10 @@ class _TooDeep(Exception):
 class _Builder:
     """Builds the tree straight from the parser's events (no intermediate yaml.Node tree)."""
 
-    def __init__(self, source: SourceFile, reporter: Reporter) -> None:
+    def __init__(self, source: SourceFile, reporter: Reporter, max_depth: int) -> None:
         self.source = source
         self.reporter = reporter
+        self.max_depth = max_depth
         self.anchors: dict[str, YNode] = {}
         self.open: set[int] = set()  # ids of collections still being built
         self.aliases = 0
@@ -335,7 +336,7 @@ class _Builder:
                     pending_keys[-1] = True  # skip the value
                     continue
             elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
-                if len(stack) >= MAX_DEPTH:
+                if len(stack) >= self.max_depth:
                     raise _TooDeep(event.start_mark)
                 self._check_tag(event, event.implicit)
                 collection: YNode = (
@@ -560,8 +561,9 @@ def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -
     reporter.report("Y001", span, f"invalid YAML: {problem}", hint)
 
 
-def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
-    """The document's node tree, or None when the file cannot be read as YAML."""
+def load_yaml(source: SourceFile, reporter: Reporter, max_depth: int = MAX_DEPTH) -> YNode | None:
+    """The document's node tree, or None when the file cannot be read as YAML. Nesting
+    past `max_depth` is Y008 (a caller with its own, gentler bound passes a larger one)."""
     size = len(source.text.encode("utf-8"))
     if size > MAX_FILE_BYTES:
         reporter.report(
@@ -572,7 +574,7 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
         )
         return None
     loader = _Loader(source.text)
-    builder = _Builder(source, reporter)
+    builder = _Builder(source, reporter, max_depth)
     try:
         root = builder.build(loader)
         if loader.check_event(yaml.DocumentStartEvent):
@@ -588,7 +590,7 @@ def load_yaml(source: SourceFile, reporter: Reporter) -> YNode | None:
         reporter.report(
             "Y008",
             source.mark_span(deep.mark),
-            f"mappings and lists nest more than {MAX_DEPTH} levels deep here",
+            f"mappings and lists nest more than {max_depth} levels deep here",
             "flatten the value; playbooks need only a few levels",
         )
         return None

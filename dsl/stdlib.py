@@ -14,9 +14,17 @@ import yaml
 from dsl.library import Param, SkillSig
 from dsl.types import Record, Type, TypeSyntaxError, parse_type
 
+# libyaml's loader when present: these files are read on every check (a third of a
+# `codifier check` run's own time went to the pure-Python loader).
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 class StdlibError(ValueError):
     pass
+
+
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_LOADER)  # a safe loader
 
 
 def _mapping(value: Any, where: str) -> dict[str, Any]:
@@ -29,7 +37,7 @@ def load_records(documents: Mapping[str, str]) -> dict[str, Record]:
     """Record types from every document's `records:` section, resolving references."""
     raw: dict[str, tuple[str, dict[str, Any]]] = {}
     for path, text in documents.items():
-        data = _mapping(yaml.safe_load(text) or {}, path)
+        data = _mapping(_load(text) or {}, path)
         for name, body in _mapping(data.get("records", {}), f"{path}: records").items():
             if name in raw:
                 raise StdlibError(f"{path}: record {name} is declared twice")
@@ -57,7 +65,7 @@ def load_records(documents: Mapping[str, str]) -> dict[str, Record]:
 def load_memory_types(documents: Mapping[str, str]) -> tuple[str, ...]:
     found: list[str] = []
     for path, text in documents.items():
-        data = _mapping(yaml.safe_load(text) or {}, path)
+        data = _mapping(_load(text) or {}, path)
         found.extend(str(t) for t in data.get("memory_types", []))
     return tuple(found)
 
@@ -65,7 +73,7 @@ def load_memory_types(documents: Mapping[str, str]) -> tuple[str, ...]:
 def load_skills(documents: Mapping[str, str], records: Mapping[str, Record]) -> dict[str, SkillSig]:
     skills: dict[str, SkillSig] = {}
     for path, text in documents.items():
-        data = _mapping(yaml.safe_load(text) or {}, path)
+        data = _mapping(_load(text) or {}, path)
         for name, body in _mapping(data.get("skills", {}), f"{path}: skills").items():
             where = f"{path}: skills.{name}"
             body = _mapping(body, where)

@@ -83,6 +83,20 @@ def _header_key_span(text: str, header: re.Match[str], key: str) -> Span:
     return _span_at(text, match.start(1), len(key))
 
 
+_FAST_LOADER: Any = getattr(yaml, "CSafeLoader", None)
+
+
+def _load_header(text: str) -> Any:
+    """A header's YAML: libyaml's loader when present (it is read on every check); on an
+    error, the pure-Python loader again, whose marks are the positions reported."""
+    if _FAST_LOADER is not None:
+        try:
+            return yaml.load(text, Loader=_FAST_LOADER)  # a safe loader
+        except yaml.YAMLError:
+            pass
+    return yaml.safe_load(text)
+
+
 def _schema_span(text: str, header: re.Match[str], path: list[str | int]) -> Span:
     """Where the part of `schema:` at `path` is written: the deepest key of the path found
     in order below `schema:` (list indexes are skipped), or `schema:` itself."""
@@ -156,7 +170,7 @@ def _read_signature(
         )
     else:
         try:
-            data = yaml.safe_load(header.group("body"))
+            data = _load_header(header.group("body"))
         except yaml.YAMLError as error:
             header_ok = False
             mark = getattr(error, "problem_mark", None)
