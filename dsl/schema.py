@@ -1,6 +1,6 @@
 """The JSON Schema of the playbook format, for editors (yaml-language-server and the like).
 
-Generated from the syntax models, then made useful in an editor: every key documented,
+Generated from the syntax's tables of keys, then made useful in an editor: every key documented,
 the names a playbook may use (templates, skills, memory types) as enums taken from a
 `Library` (`codifier schema` passes the shipped one; `codifier schema --write PATH`
 regenerates the committed file), `with:` closed per template and per skill, `inputs:`
@@ -10,12 +10,13 @@ editor would insert it (choosing `store` must insert a mapping, never `store: nu
 
 from __future__ import annotations
 
+import inspect
 import json
 from collections.abc import Iterator
 from typing import Any
 
 from dsl.library import Library
-from dsl.syntax import INSTRUCTIONS, Playbook
+from dsl.syntax import INSTRUCTIONS, Key, Playbook, described
 from dsl.templates import read_signature
 from dsl.types import PRIMITIVES, Type
 
@@ -106,18 +107,76 @@ def _definitions(schema: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]
     yield from schema["$defs"].items()
 
 
-def _without_null(prop: dict[str, Any]) -> dict[str, Any]:
-    """`X | None = None` as just `X`: an editor must never offer or insert null."""
-    options = prop.get("anyOf")
-    if isinstance(options, list):
-        rest = [o for o in options if o != {"type": "null"}]
-        if len(rest) == 1 and len(rest) < len(options):
-            del prop["anyOf"]
-            prop.update(rest[0])
-    if "default" in prop and prop["default"] is None:
-        del prop["default"]
-    prop.pop("title", None)  # pydantic's titles repeat the key
+def _value_schema(record: type[Any] | None) -> dict[str, Any]:
+    return {"$ref": f"#/$defs/{record.__name__}"} if record is not None else {}
+
+
+def _key_schema(key: Key) -> dict[str, Any]:
+    """One key's schema. A key that may be null is just its type here: an editor must
+    never offer or insert null (choosing `store` inserts a mapping, never `store: null`)."""
+    prop: dict[str, Any]
+    if key.kind == "str":
+        prop = {"type": "string"}
+        if key.pattern is not None:
+            prop["pattern"] = key.pattern
+        if key.min_length is not None:
+            prop["minLength"] = key.min_length
+    elif key.kind == "int":
+        prop = {"type": "integer"}
+        if key.ge is not None:
+            prop["minimum"] = key.ge
+    elif key.kind == "choice":
+        prop = {"enum": list(key.choices), "type": "string"}
+    elif key.kind == "record":
+        prop = _value_schema(key.record)
+    elif key.kind == "map":
+        prop = {"type": "object"}
+        if key.pattern is not None:
+            prop["patternProperties"] = {key.pattern: _value_schema(key.record)}
+        else:
+            prop["additionalProperties"] = _value_schema(key.record) if key.record else True
+    elif key.kind == "list":
+        prop = {"type": "array", "items": _value_schema(key.record)}
+        if key.min_length is not None:
+            prop["minItems"] = key.min_length
+    else:
+        prop = {}
+    if not key.required and key.kind != "map" and key.default is not None:
+        prop["default"] = key.default
+    if key.description:
+        prop["description"] = key.description
     return prop
+
+
+def _record_schema(record: type[Any]) -> dict[str, Any]:
+    keys: tuple[Key, ...] = record.KEYS
+    schema: dict[str, Any] = {
+        "type": "object",
+        "title": record.__name__,
+        "additionalProperties": False,
+        "properties": {key.name: _key_schema(key) for key in keys},
+    }
+    required = [key.name for key in keys if key.required]
+    if required:
+        schema["required"] = required
+    doc = described(record)
+    if doc is not None:
+        schema["description"] = inspect.cleandoc(doc)
+    return schema
+
+
+def records_schema(root: type[Any]) -> dict[str, Any]:
+    """The schema of a record and, under $defs, of every record it holds."""
+    schema = _record_schema(root)
+    defs: dict[str, Any] = {}
+    pending = [key.record for key in root.KEYS if key.record is not None]
+    while pending:
+        record = pending.pop(0)
+        if record.__name__ not in defs:
+            defs[record.__name__] = _record_schema(record)
+            pending += [key.record for key in record.KEYS if key.record is not None]
+    schema["$defs"] = defs
+    return schema
 
 
 def _type_examples(library: Library | None) -> list[str]:
@@ -186,7 +245,7 @@ def _add_library(defs: dict[str, Any], library: Library) -> None:
 
 def playbook_schema(library: Library | None = None) -> dict[str, Any]:
     """The schema; with `library`, its template, skill and memory-type names as enums."""
-    schema = Playbook.model_json_schema(by_alias=True, mode="validation")
+    schema = records_schema(Playbook)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["$id"] = SCHEMA_ID
     schema["title"] = "Codifier playbook"
@@ -199,11 +258,10 @@ def playbook_schema(library: Library | None = None) -> dict[str, Any]:
     for def_name, definition in _definitions(schema):
         docs = KEY_DOCS.get(def_name, {})
         for key, prop in definition.get("properties", {}).items():
-            _without_null(prop)
             if key in docs:
                 prop["description"] = docs[key]
 
-    # Closed maps of well-formed names (pydantic leaves other names open).
+    # Closed maps of well-formed names (a map's schema leaves other names open).
     for key in ("inputs", "outputs"):
         schema["properties"][key]["additionalProperties"] = False
     examples = _type_examples(library)

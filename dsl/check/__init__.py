@@ -1,1 +1,2 @@
-"""The checker: structure (pydantic), expressions and types, instructions, references."""
+"""The checker: structure (the syntax's records), expressions and types, instructions,
+references."""

@@ -14,12 +14,12 @@ from dsl.check.instructions import (
     check_skill,
     check_store,
 )
-from dsl.check.structure import allowed_keys, describe_node, validate
+from dsl.check.structure import describe_node, validate
 from dsl.diagnostics import Reporter
 from dsl.expr.parser import OPEN
 from dsl.library import Library
 from dsl.source import SourceFile, YMap, YNode, YScalar, YSeq
-from dsl.syntax import INSTRUCTIONS, Input, PlaybookHead, Step
+from dsl.syntax import INSTRUCTIONS, Input, PlaybookHead, Step, allowed_keys
 from dsl.types import (
     ANY,
     BOOL,

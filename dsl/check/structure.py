@@ -1,20 +1,18 @@
-"""Validating the YAML tree against the syntax models, with errors placed on exact spans."""
+"""Validating the YAML tree against the syntax's records, with errors placed on exact spans."""
 
 from __future__ import annotations
 
 import re
-import types
-import typing
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
-
+from dsl.check.validation import Problem, validate_record
 from dsl.diagnostics import Reporter, closest, did_you_mean
 from dsl.expr.parser import OPEN
 from dsl.source import YMap, YNode, YScalar, YSeq, to_python
 from dsl.span import Span
+from dsl.syntax import Key, allowed_keys
 
-M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 
 _TYPE_ERRORS = {
     "string_type": "a string",
@@ -64,45 +62,20 @@ def describe_node(node: YNode | None) -> str:
     return "nothing"
 
 
-def _model_at(model: type[BaseModel], loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    """The model class that validates the value at `loc` (for listing its keys)."""
-    current: Any = model
+def _record_at(record: type[Any], loc: tuple[Any, ...]) -> type[Any] | None:
+    """The record class that validates the value at `loc` (for listing its keys)."""
+    current: type[Any] | Key | None = record
     for part in loc:
-        current = _unwrap(current)
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            field = next(
-                (f for n, f in current.model_fields.items() if (f.alias or n) == part), None
-            )
-            if field is None:
+        if isinstance(current, Key):
+            current = current.record  # a map or list: `part` names or numbers an element
+        elif current is not None:
+            key = next((k for k in current.KEYS if k.name == part), None)
+            if key is None:
                 return None
-            current = field.annotation
-        elif typing.get_origin(current) in (list, dict):
-            current = typing.get_args(current)[-1]  # the element; `part` is an index or key
+            current = key if key.kind in ("map", "list") else key.record
         else:
             return None
-    current = _unwrap(current)
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return current
-    return None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Annotated[X, ...] -> X and Optional[X] -> X, repeatedly."""
-    while True:
-        origin = typing.get_origin(annotation)
-        if origin is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif origin in (typing.Union, types.UnionType):
-            args = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
-
-
-def allowed_keys(model: type[BaseModel]) -> list[str]:
-    return [f.alias or n for n, f in model.model_fields.items()]
+    return current if isinstance(current, type) else None
 
 
 def _place(root: YNode, loc: tuple[Any, ...]) -> tuple[YNode | None, YScalar | None, YNode]:
@@ -136,65 +109,50 @@ def _start(node: YNode) -> Span:
     return Span.point(node.span.line, node.span.column)
 
 
-def validate(model: type[M], node: YNode, reporter: Reporter, label: str) -> M | None:
-    """The validated model, or None after reporting every error against its span.
+def validate(record: type[R], node: YNode, reporter: Reporter, label: str) -> R | None:
+    """The validated record, or None after reporting every error against its span.
 
-    When the only errors are unknown keys, they are reported and the model is built
+    When the only errors are unknown keys, they are reported and the record is built
     without them, so that one misspelt key does not hide the other problems.
     """
-    data = to_python(node)
-    try:
-        return model.model_validate(data)
-    except ValidationError as error:
-        items = error.errors(include_url=False)
-        explained = _explained_missing(model, items)
-        for item in items:
-            if item["type"] == "missing" and tuple(item["loc"]) in explained:
-                continue  # the unknown key's "did you mean" names it: one cause, one report
-            _report(model, node, item, reporter, label)
-        if any(item["type"] != "extra_forbidden" for item in items):
-            return None
-        for item in items:
-            _drop(data, tuple(item["loc"]))
-        try:
-            return model.model_validate(data)
-        except ValidationError:
-            return None
+    built, problems = validate_record(record, to_python(node))
+    explained = _explained_missing(record, problems)
+    for problem in problems:
+        if problem.type == "missing" and problem.loc in explained:
+            continue  # the unknown key's "did you mean" names it: one cause, one report
+        _report(record, node, problem, reporter, label)
+    result: R | None = built
+    return result
 
 
-def _explained_missing(model: type[BaseModel], items: list[Any]) -> set[tuple[Any, ...]]:
+def _explained_missing(record: type[Any], problems: list[Problem]) -> set[tuple[Any, ...]]:
     """Locations of missing keys that a misspelt key beside them was meant to be."""
     explained: set[tuple[Any, ...]] = set()
-    missing = {tuple(i["loc"]) for i in items if i["type"] == "missing"}
+    missing = {p.loc for p in problems if p.type == "missing"}
     if not missing:
         return explained
-    for item in items:
-        loc = tuple(item["loc"])
-        if item["type"] != "extra_forbidden" or not loc:
+    for problem in problems:
+        loc = problem.loc
+        if problem.type != "extra_forbidden" or not loc:
             continue
-        owner = _model_at(model, loc[:-1])
+        owner = _record_at(record, loc[:-1])
         meant = closest(str(loc[-1]), allowed_keys(owner)) if owner else None
         if meant is not None and (*loc[:-1], meant) in missing:
             explained.add((*loc[:-1], meant))
     return explained
 
 
-def _drop(data: Any, loc: tuple[Any, ...]) -> None:
-    for part in loc[:-1]:
-        data = data[part]
-    if isinstance(data, dict):
-        data.pop(loc[-1], None)
-
-
-def _report(model: type[BaseModel], root: YNode, item: Any, reporter: Reporter, label: str) -> None:
-    loc: tuple[Any, ...] = tuple(item["loc"])
-    kind: str = item["type"]
-    if isinstance(item.get("input"), str) and OPEN in item["input"] and kind != "extra_forbidden":
+def _report(
+    record: type[Any], root: YNode, problem: Problem, reporter: Reporter, label: str
+) -> None:
+    loc: tuple[Any, ...] = problem.loc
+    kind = problem.type
+    if isinstance(problem.input, str) and OPEN in problem.input and kind != "extra_forbidden":
         return  # an expression in a fixed-value key: S110 already says what is wrong
     value_node, key_node, parent = _place(root, loc)
     key_text = str(loc[-1]) if loc else label
     if kind == "extra_forbidden":
-        owner = _model_at(model, loc[:-1])
+        owner = _record_at(record, loc[:-1])
         options = allowed_keys(owner) if owner else []
         hint = did_you_mean(key_text, options)
         if hint is None and key_text in _STEP_KEYS and len(loc) > 1:
@@ -231,13 +189,13 @@ def _report(model: type[BaseModel], root: YNode, item: Any, reporter: Reporter, 
     elif kind == "string_pattern_mismatch":
         target = value_node or key_node or root
         what = "name" if loc and loc[-1] == "[key]" else "id"
-        text = key_node.text if loc and loc[-1] == "[key]" and key_node else item["input"]
+        text = key_node.text if loc and loc[-1] == "[key]" and key_node else problem.input
         hint = _id_hint(str(text), playbook=loc == ("id",) and label == "playbook")
         reporter.report("S104", target.span, f"invalid {what} '{text}'", hint)
     elif kind == "literal_error":
-        expected = item.get("ctx", {}).get("expected", "")
+        expected = (problem.ctx or {}).get("expected", "")
         options = [o.strip(" '") for o in expected.replace(" or ", ", ").split(",")]
-        got = str(item["input"])
+        got = str(problem.input)
         target = value_node or root
         close = did_you_mean(got, options)
         hint = f"use one of: {', '.join(options)}" + (f" ({close})" if close else "")
@@ -247,8 +205,8 @@ def _report(model: type[BaseModel], root: YNode, item: Any, reporter: Reporter, 
         reporter.report("S109", target.span, f"'{key_text}' must not be empty", None)
     elif kind in ("greater_than_equal", "greater_than"):
         target = value_node or root
-        limit = item.get("ctx", {}).get("ge", item.get("ctx", {}).get("gt"))
+        limit = (problem.ctx or {}).get("ge", (problem.ctx or {}).get("gt"))
         reporter.report("S109", target.span, f"'{key_text}' must be at least {limit}", None)
     else:
         target = value_node or key_node or root
-        reporter.report("S103", target.span, f"invalid value for '{key_text}': {item['msg']}")
+        reporter.report("S103", target.span, f"invalid value for '{key_text}': {problem.msg}")
