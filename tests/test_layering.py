@@ -114,6 +114,41 @@ def test_a_whole_check_run_imports_no_server_side_package() -> None:
     assert loaded & _SERVER_SIDE == set()
 
 
+_PYDANTIC = {"pydantic", "pydantic_core", "annotated_types"}
+
+
+def _pydantic_after_check(target: str, exit_code: int) -> set[str]:
+    probe = (
+        "import contextlib, io, sys\n"
+        "from codifier.cli.main import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    assert main(['check', {target!r}]) == {exit_code}\n"
+        "print(','.join(sorted(sys.modules)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return {m for m in result.stdout.strip().split(",") if m.split(".")[0] in _PYDANTIC}
+
+
+def test_a_whole_check_run_never_loads_pydantic() -> None:
+    # The syntax is plain records validated by dsl.check.validation: defining pydantic
+    # models (pydantic.main, pydantic_core's schema, the plugin scan) cost 75-100 ms a
+    # process, more than checking the playbooks.
+    assert _pydantic_after_check("playbooks/", 0) == set()
+
+
+def test_a_check_with_problems_never_loads_pydantic(tmp_path: Path) -> None:
+    # The error paths too: unknown keys, wrong types, a bad id, an empty name, a bad role.
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(
+        "id: Broken_ID\nname: ''\nversion: 0\nrole: dev\nstepz: []\nsteps:\n"
+        "  - id: 1\n    store: {prompt: hi, typo: 2, remember: 3}\n",
+        encoding="utf-8",
+    )
+    assert _pydantic_after_check(str(broken), 1) == set()
+
+
 def test_literal_sql_loads_the_guard_when_needed() -> None:
     loaded = _loaded_after(
         "from codifier.library import load_library\n"
