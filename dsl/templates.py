@@ -20,7 +20,11 @@ supply are passed as data and never compiled as templates.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
+import json
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -37,6 +41,7 @@ from dsl.library import Param, TemplateFile
 from dsl.lines import BOM, LineIndex
 from dsl.span import Span
 from dsl.types import Record, TypeSyntaxError, is_optional, parse_type
+from dsl.user_cache import cache_file
 
 _ENV = SandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
@@ -240,6 +245,33 @@ def _read_signature(
             inputs.append(Param(str(name), input_type, required=not is_optional(input_type)))
 
     header_end = header.end() if header else 0
+    undeclared = _remembered_names(text)
+    if undeclared is None:
+        undeclared = _undeclared_names(text, header_end, reporter)
+    if undeclared is not None and header_ok:
+        declared_names = {p.name for p in inputs} | broken
+        for name in sorted(undeclared - declared_names):
+            reporter.report(
+                "T304",
+                _use_span(text, name, header_end),
+                f"template '{template.name}' uses '{name}', which its header does not declare",
+                f"add '{name}' under inputs: in the header",
+            )
+
+    return TemplateSig(
+        name=template.name,
+        path=template.path,
+        description=description,
+        output=output,
+        inputs=tuple(inputs),
+        problems=tuple(reporter.items),
+        schema=schema,
+    )
+
+
+def _undeclared_names(text: str, header_end: int, reporter: Reporter) -> set[str] | None:
+    """The names the template's Jinja uses without defining them (remembered in the
+    cache), or None after reporting why the Jinja is invalid."""
     try:
         ast = _ENV.parse(text)
     except jinja2.TemplateSyntaxError as error:
@@ -253,33 +285,59 @@ def _read_signature(
             span = Span.point(line, found.start() + 1 if found else 1)
         message = error.message.splitlines()[0] if error.message else "syntax error"
         reporter.report("T306", span, f"invalid Jinja: {message}")
-    else:
-        # Jinja checks filter and test names only when it generates code, which
-        # find_undeclared_variables does: an unknown `| strip` surfaces here, not in parse.
-        try:
-            undeclared = meta.find_undeclared_variables(ast)
-        except jinja2.TemplateSyntaxError as error:
-            undeclared = set()
-            _report_unknown_helper(text, error, reporter)
-        if header_ok:
-            declared_names = {p.name for p in inputs} | broken
-            for name in sorted(undeclared - declared_names):
-                reporter.report(
-                    "T304",
-                    _use_span(text, name, header_end),
-                    f"template '{template.name}' uses '{name}', which its header does not declare",
-                    f"add '{name}' under inputs: in the header",
-                )
+        return None
+    # Jinja checks filter and test names only when it generates code, which
+    # find_undeclared_variables does: an unknown `| strip` surfaces here, not in parse.
+    try:
+        undeclared: set[str] = meta.find_undeclared_variables(ast)
+    except jinja2.TemplateSyntaxError as error:
+        _report_unknown_helper(text, error, reporter)
+        return set()
+    _remember_names(text, undeclared)
+    return undeclared
 
-    return TemplateSig(
-        name=template.name,
-        path=template.path,
-        description=description,
-        output=output,
-        inputs=tuple(inputs),
-        problems=tuple(reporter.items),
-        schema=schema,
-    )
+
+# -- the names a template uses, remembered -------------------------------------------
+#
+# Parsing a template and generating its code (which is how Jinja finds the names it
+# uses) costs a few milliseconds a template, on every check of every playbook that
+# generates: a quarter of a cold start. Valid templates' names are kept in the private
+# cache (dsl.user_cache) as JSON, by a digest of everything the answer depends on.
+
+# Bumped when what the remembered names are computed from changes.
+_NAMES_VERSION = 1
+
+
+def _names_file(text: str) -> str | None:
+    helpers = ",".join(sorted(_ENV.filters)) + ";" + ",".join(sorted(_ENV.tests))
+    key = f"{_NAMES_VERSION}:{jinja2.__version__}:{helpers}:{text}"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
+    return cache_file(f"template-names-{digest}.json")
+
+
+def _remembered_names(text: str) -> set[str] | None:
+    path = _names_file(text)
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            names = json.load(file)
+    except (OSError, ValueError):  # none yet, or half written by another process
+        return None
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        return None
+    return set(names)
+
+
+def _remember_names(text: str, names: set[str]) -> None:
+    path = _names_file(text)
+    if path is None:
+        return
+    partial = f"{path}.{os.getpid()}.part"
+    with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
+        with open(partial, "w", encoding="utf-8") as file:
+            json.dump(sorted(names), file)
+        os.replace(partial, path)
 
 
 _UNKNOWN_HELPER = re.compile(r"No (?P<kind>filter|test) named '(?P<name>[^']+)'")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import json
 import os
 import stat
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 DSL = ROOT / "dsl"
@@ -190,3 +193,50 @@ def test_no_grammar_cache_when_off_or_in_a_folder_others_may_write(tmp_path: Pat
     shared.chmod(0o777)
     _parse_in_a_process(str(shared))
     assert list(shared.iterdir()) == []
+
+
+_USES_AN_UNDECLARED_NAME = (
+    "{#-\ndescription: A summary\ninputs:\n  topic: string\n-#}\n"
+    "Write about {{ topic }} for {{ audience }}.\n"
+)
+_UNKNOWN_FILTER = "{#-\ndescription: A summary\ninputs:\n  rules: text\n-#}\n{{ rules | strip }}\n"
+
+
+def _template_problems(text: str) -> list[tuple[str, str]]:
+    from dsl.library import TemplateFile
+    from dsl.templates import _read_signature, read_signature
+
+    _read_signature.cache_clear()  # each call reads the file as a new process would
+    sig = read_signature(TemplateFile("summary", "summary.md.j2", text), {})
+    return [(p.code, p.message) for p in sig.problems]
+
+
+def test_the_names_a_template_uses_are_remembered_privately(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CODIFIER_CACHE_DIR", str(cache))
+    first = _template_problems(_USES_AN_UNDECLARED_NAME)
+    assert first == [
+        ("T304", "template 'summary' uses 'audience', which its header does not declare")
+    ]
+    (stored,) = cache.glob("template-names-*.json")
+    assert sorted(json.loads(stored.read_text(encoding="utf-8"))) == ["audience", "topic"]
+    written = stored.stat().st_mtime_ns
+    assert _template_problems(_USES_AN_UNDECLARED_NAME) == first  # from the cache
+    assert stored.stat().st_mtime_ns == written
+    stored.write_text("{not json", encoding="utf-8")  # half written: computed again
+    assert _template_problems(_USES_AN_UNDECLARED_NAME) == first
+
+
+def test_invalid_templates_and_the_off_setting_remember_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CODIFIER_CACHE_DIR", str(cache))
+    for _ in range(2):
+        assert [code for code, _ in _template_problems(_UNKNOWN_FILTER)] == ["T306"]
+    assert list(cache.glob("template-names-*")) == []
+    monkeypatch.setenv("CODIFIER_CACHE_DIR", "off")
+    assert _template_problems(_USES_AN_UNDECLARED_NAME)[0][0] == "T304"
+    assert list(cache.glob("template-names-*")) == []
