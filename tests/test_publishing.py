@@ -232,7 +232,7 @@ def test_codifier_publish_and_run_a_local_file_in_the_terminal(tmp_path: Path) -
     local = cli(
         "run", str(folder / "incident-review.yaml"), "--templates", str(folder / "templates"),
         "--project", "terminal-team", "--workdir", str(tmp_path / "prompts"),
-        script=f"The job ran twice.\n{artifact}\n",
+        script=f"The job ran twice.\n\n{artifact}\n",  # a text answer ends with an empty line
     )  # fmt: skip
     assert local.returncode == 0, local.stdout + local.stderr
     assert "completed; session" in local.stdout
@@ -249,7 +249,7 @@ def test_codifier_publish_and_run_a_local_file_in_the_terminal(tmp_path: Path) -
     assert "broken-playbook.yaml: not published: the playbook does not check" in published.stdout
     by_id = cli(
         "run", "incident-review", "--project", "terminal-team",
-        "--workdir", str(tmp_path / "prompts2"), script=f"Twice again.\n{artifact}\n",
+        "--workdir", str(tmp_path / "prompts2"), script=f"Twice again.\n\n{artifact}\n",
     )  # fmt: skip
     assert by_id.returncode == 0, by_id.stdout + by_id.stderr
     assert (tmp_path / "prompts2" / "learnings.prompt.md").read_text().startswith("MARKER-ONE")
