@@ -4,6 +4,7 @@ clients running in processes of their own."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import textwrap
@@ -93,3 +94,10 @@ def status_from_another_process(url: str) -> int:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
     )
     return int(done.stdout.strip())
+
+
+def resume_id(output: str) -> str:
+    """The session id in the resume command `codifier run` prints."""
+    found = re.search(r"codifier run --resume ([0-9a-f-]{36})", output)
+    assert found, output
+    return found[1]

@@ -8,6 +8,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.demo_support import resume_id
 from tests.server_harness import (
     EVALS_YAML,
     ROOT,
@@ -113,7 +114,7 @@ def test_codifier_run_resumes_a_session_where_it_stopped(tmp_path: Path) -> None
 
     first = run(["initialize-project", "--project", "resumed"], "\nBilling for Acme.\n")
     assert first.returncode == 2, first.stdout + first.stderr  # input ended mid-run
-    session = first.stdout.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    session = resume_id(first.stdout)
     answers = tmp_path / "answer.md"
     answers.write_text("# artifact\n")
     evals = tmp_path / "evals.yaml"

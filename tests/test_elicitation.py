@@ -288,6 +288,8 @@ async def test_the_same_run_without_forms_is_the_explicit_flow(
         assert person.asked == []
         session = await call(client, "get_session", session_id=first["session_id"])
         assert session["step_outputs"] == ANSWERS
+        # In the playbook's order, not the stored JSONB's (by key length: name, tier, ...).
+        assert list(session["step_outputs"]) == list(ANSWERS)
         assert await _memory(client, project) == MEMORY
 
 

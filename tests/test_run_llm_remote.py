@@ -10,7 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.demo_support import create_project, project_key
+from tests.demo_support import create_project, project_key, resume_id
 from tests.server_harness import EVALS_YAML, ROOT, running, server_env
 
 # Reads the prompt on stdin, writes an artifact on stdout; fails on demand (FAIL_LLM).
@@ -54,15 +54,21 @@ def test_llm_writes_every_artifact_and_a_failure_leaves_the_session_resumable(
     fail.write_text("")  # the first generate step fails
     first = _run(env, tmp_path, "initialize-project", "--project", "llm", "--llm", command)
     assert first.returncode == 1, first.stdout + first.stderr
-    session = first.stdout.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    session = resume_id(first.stdout)
     (line,) = first.stderr.strip().splitlines()
-    assert line == (
+    said, printed = line.split(" Continue it with: ")
+    assert said == (
         f"codifier run: --llm '{sys.executable}' exited 3: the model is overloaded;"
-        f" session {session} is saved. Continue it with: codifier run --resume {session}"
+        f" session {session} is saved."
     )
+    # The command as printed resumes the run as it was: same prompts folder, same --llm.
+    words = shlex.split(printed)
+    assert words[:4] == ["codifier", "run", "--resume", session]
+    assert words[words.index("--llm") + 1] == command
+    assert words[words.index("--workdir") + 1] == str(tmp_path / "prompts")
     assert "Traceback" not in first.stderr
     fail.unlink()
-    second = _run(env, tmp_path, "--resume", session, "--llm", command, "--json", script="")
+    second = _run(env, tmp_path, *words[2:], "--json", script="")
     assert second.returncode == 0, second.stdout + second.stderr
     outputs = json.loads(second.stdout.split(f"completed; session {session}\n", 1)[1])
     assert outputs["rules"].startswith("# Written by the stub model")

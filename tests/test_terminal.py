@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.demo_support import resume_id
 from tests.server_harness import EVALS_YAML, ROOT, server_env
 from tests.test_publishing import INCIDENT, TEMPLATE
 
@@ -110,7 +111,7 @@ def test_a_run_whose_terminal_closed_resumes_in_another(terminal: Terminal, tmp_
     prompts = tmp_path / "prompts"
     terminal.start([*CLI, "initialize-project", "--project", "tty2", "--workdir", str(prompts)])
     shown = terminal.wait_for("What is the project called?")
-    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    session = resume_id(shown)
     terminal.type("")  # the default name
     terminal.wait_for("Describe tty2")
     terminal.type("Billing for Acme.")
@@ -182,7 +183,7 @@ def test_a_pasted_multi_line_answer_is_one_answer_and_empty_is_asked_again(
 ) -> None:
     _init_run(terminal, tmp_path, "paste")
     shown = terminal.wait_for("What is the project called?")
-    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    session = resume_id(shown)
     terminal.type("")  # the default name
     terminal.wait_for("Describe paste")
     terminal.type("")  # required, no default: asked again
@@ -205,13 +206,13 @@ def test_one_ctrl_c_stops_with_the_resume_command_and_resume_continues(
 ) -> None:
     _init_run(terminal, tmp_path, "ctrl-c")
     shown = terminal.wait_for("What is the project called?")
-    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    session = resume_id(shown)
     terminal.type("")
     terminal.wait_for("Describe ctrl-c")
     terminal.keys("C-c")  # once
     shown = terminal.wait_for("EXIT=")
     assert f"interrupted; session {session} is saved" in shown
-    assert f"Continue it with: codifier run --resume {session}" in shown
+    assert f"Continue it with: codifier run --resume {session} --workdir" in shown
     assert "EXIT=130" in shown
     assert "Traceback" not in shown
     again = Terminal(terminal.env)
@@ -237,7 +238,7 @@ def test_an_editor_with_arguments_writes_a_text_answer(terminal: Terminal, tmp_p
     terminal.env["EDITOR"] = f"{shlex.quote(sys.executable)} {shlex.quote(str(editor))} --wait"
     _init_run(terminal, tmp_path, "editor")
     shown = terminal.wait_for("What is the project called?")
-    session = shown.split("codifier run --resume ", 1)[1].split(")", 1)[0]
+    session = resume_id(shown)
     terminal.type("")
     terminal.wait_for("Describe editor")
     terminal.type("/edit")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import os
 import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -84,12 +83,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     words = sys.argv[1:] if argv is None else list(argv)
-    named = _named_command(words) or ""
-    if named == "check":
-        # The checker validates playbooks with pydantic and needs no pydantic plugin;
-        # looking for them scans every installed package's metadata (~10 ms a start).
-        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
-    args = build_parser(named).parse_args(words)
+    args = build_parser(_named_command(words) or "").parse_args(words)
     # The usage error every command raises; imported after parsing, with the command.
     from codifier.cli.check import UsageError
 

@@ -194,8 +194,16 @@ class _Terminal:
         self.llm_seconds = llm_seconds() if args.llm is not None else 0
 
     def resume_hint(self) -> str:
-        remote = f" --url {shlex.quote(self.args.url)}" if self.args.url else ""
-        return f"codifier run --resume {self.session}{remote}"
+        # Everything that shapes how the rest runs, so the command can be run as printed.
+        words = ["codifier", "run", "--resume", str(self.session)]
+        for flag, value in (
+            ("--url", self.args.url),
+            ("--workdir", self.workdir),
+            ("--llm", self.args.llm),
+        ):
+            if value:
+                words += [flag, str(value)]
+        return shlex.join(words)
 
     def call(self, work: Callable[..., Coroutine[Any, Any, T]], *args: Any) -> T:
         """The result of a backend call; on a terminal, a line that ticks while it runs."""

@@ -192,7 +192,13 @@ class RunTools:
         result["project_id"] = row["project_id"]
         result["playbook_id"] = row["playbook_id"]
         result["playbook_version"] = row["playbook_version"]
-        result["step_outputs"] = row["state"]["outputs"]
+        # In the playbook's step order (the stored JSONB orders keys by length).
+        outputs: dict[str, Any] = row["state"]["outputs"]
+        order = [step.id for step in program.steps if step.id in outputs]
+        result["step_outputs"] = {
+            **{key: outputs[key] for key in order},
+            **{key: value for key, value in outputs.items() if key not in order},
+        }
         result["created_at"] = row["created_at"]
         result["updated_at"] = row["updated_at"]
         return result
