@@ -564,7 +564,8 @@ def _yaml_error(source: SourceFile, error: yaml.YAMLError, reporter: Reporter) -
 def load_yaml(source: SourceFile, reporter: Reporter, max_depth: int = MAX_DEPTH) -> YNode | None:
     """The document's node tree, or None when the file cannot be read as YAML. Nesting
     past `max_depth` is Y008 (a caller with its own, gentler bound passes a larger one)."""
-    size = len(source.text.encode("utf-8"))
+    # surrogatepass: a lone surrogate (an editor may send one) is reported below, not raised.
+    size = len(source.text.encode("utf-8", "surrogatepass"))
     if size > MAX_FILE_BYTES:
         reporter.report(
             "Y005",
@@ -573,7 +574,11 @@ def load_yaml(source: SourceFile, reporter: Reporter, max_depth: int = MAX_DEPTH
             "split the playbook, or move long text into a generator template",
         )
         return None
-    loader = _Loader(source.text)
+    try:
+        loader = _Loader(source.text)  # libyaml's reader encodes the text first
+    except UnicodeEncodeError as error:  # a lone surrogate (only from a str built in memory)
+        _character_error(source, error.start, source.text[error.start], reporter)
+        return None
     builder = _Builder(source, reporter, max_depth)
     try:
         root = builder.build(loader)

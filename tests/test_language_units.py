@@ -284,3 +284,10 @@ def test_typos_cost_at_most_three_times_the_clean_file(library: Library) -> None
     typo_seconds, typo_found = best(typoed)
     assert typo_found > clean_found + 800  # the typos are found (a few coincide)
     assert typo_seconds <= 3 * clean_seconds, (typo_seconds, clean_seconds)
+
+
+def test_a_lone_surrogate_is_a_diagnostic_not_a_crash() -> None:
+    # Only text built in memory holds one (a language client's JSON may send "\ud800").
+    result = compile_playbook("id: x\nname: \ud800\nsteps: []\n", "x.yaml", Library({}, {}, {}, ()))
+    assert [(d.code, d.span.line, d.span.column) for d in result.diagnostics] == [("Y001", 2, 7)]
+    assert "U+D800" in result.diagnostics[0].message
