@@ -30,6 +30,7 @@ from tests.server_harness import (
     http_client,
     running,
 )
+from tests.test_oauth import bearer
 
 SigningKey = RSAKey | ECKey
 
@@ -160,15 +161,7 @@ def world(server_home: Path, issuer: FakeIssuer) -> Iterator[World]:
 
 
 def mcp_status(world: World, token: str) -> httpx2.Response:
-    return httpx2.post(
-        f"{world.server.url}/mcp",
-        json={"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {}},
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Accept": "application/json, text/event-stream",
-            "Mcp-Protocol-Version": "2025-11-25",
-        },
-    )
+    return bearer(world.server, token)
 
 
 def assert_refused(world: World, token: str) -> None:

@@ -5,8 +5,6 @@ and the committed schema file kept current."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +13,10 @@ import pytest
 import yaml
 
 from codifier.resources import generators_dir, playbooks_dir, schema_file, stdlib_dir
+from tests.test_cli import codifier
 
 ROOT = Path(__file__).resolve().parent.parent
 STABLE_ID = "https://codifier.dev/schema/playbook.schema.json"
-
-
-def codifier(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "codifier.cli.main", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
 
 
 @pytest.fixture(scope="module")

@@ -34,14 +34,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format")
     parser.add_argument("--strict", action="store_true", help="warnings also make the exit code 1")
     parser.add_argument(
-        "--templates",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="another folder of generator templates (*.md.j2); may repeat",
-    )
-    parser.add_argument(
         "--fix",
         action="store_true",
         help="apply the fixes that are unambiguous and rewrite the files, then report the rest",
@@ -56,6 +48,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--stdin-filename",
         metavar="NAME",
         help="the file name to report for '-' (standard input); it also names the playbook",
+    )
+    add_library_arguments(parser)
+
+
+def add_library_arguments(parser: argparse.ArgumentParser) -> None:
+    """What a checker needs beyond the shipped library (check and lsp take the same)."""
+    parser.add_argument(
+        "--templates",
+        action="append",
+        type=Path,
+        default=[],
+        metavar="DIR",
+        help="another folder of generator templates (*.md.j2); may repeat",
     )
     parser.add_argument(
         "--source",

@@ -3,27 +3,12 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from codifier.cli.check import UsageError
+from codifier.cli.check import UsageError, add_library_arguments
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--templates",
-        action="append",
-        type=Path,
-        default=[],
-        metavar="DIR",
-        help="another folder of generator templates (*.md.j2); may repeat",
-    )
-    parser.add_argument(
-        "--source",
-        action="append",
-        default=[],
-        metavar="NAME",
-        help="treat NAME as a configured data source; may repeat",
-    )
+    add_library_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:
