@@ -115,6 +115,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
     from codifier.limits import Limits
     from codifier.oauth.settings import ExternalIssuerSettings, OAuthSettings
     from codifier.packer.settings import PackSettings
+    from codifier.server.bearer_guard import GuardSettings
     from codifier.server.native_settings import NativeSettings
     from codifier.server.snapshot_resources import ListingSettings
     from codifier.snapshots.settings import CodeSettings
@@ -133,6 +134,7 @@ def check_environment(environ: Mapping[str, str] | None = None) -> None:
         ExternalIssuerSettings.from_env,
         NativeSettings.from_env,
         ListingSettings.from_env,
+        GuardSettings.from_env,
     )
     for read in readers:
         try:

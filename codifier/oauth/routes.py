@@ -38,7 +38,7 @@ from codifier.oauth.provider import (
 from codifier.oauth.revocation import RevocationEndpoint
 from codifier.oauth.settings import OAuthSettings
 from codifier.oauth.signin import SigninCheck, SigninEndpoint
-from codifier.oauth.throttle import SigninThrottle
+from codifier.oauth.throttle import FailureThrottle
 from codifier.store.database import DatabaseUnavailable
 
 AUTHORIZE_PATH = "/authorize"
@@ -89,7 +89,7 @@ class OAuthServer:
         self.provider = provider
         self.check_key = check_key
         self.signer = FormSigner(settings.signin_seconds)
-        self.throttle = SigninThrottle(
+        self.throttle = FailureThrottle(
             settings.signin_failures,
             settings.signin_global_failures,
             settings.signin_window_seconds,

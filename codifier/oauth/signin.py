@@ -28,7 +28,7 @@ from codifier.oauth.csrf import COOKIE, FormSigner
 from codifier.oauth.issuer import Issuer
 from codifier.oauth.page import page_headers, signin_page
 from codifier.oauth.provider import CodifierOAuthProvider
-from codifier.oauth.throttle import SigninThrottle
+from codifier.oauth.throttle import FailureThrottle
 from codifier.server.principal import SignIn
 from codifier.store.database import DatabaseUnavailable
 
@@ -85,7 +85,7 @@ class SigninEndpoint:
         signer: FormSigner,
         issuer: Callable[[Request], Issuer | None],
         check_key: SigninCheck,
-        throttle: SigninThrottle,
+        throttle: FailureThrottle,
     ) -> None:
         self.provider = provider
         self.signer = signer

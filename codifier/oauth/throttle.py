@@ -1,16 +1,17 @@
-"""How many wrong keys the sign-in page takes before it stops checking them.
+"""How many wrong keys a door takes before it stops checking them: the sign-in page
+(signin.py) and the bearer header (codifier.server.bearer_guard).
 
-The page turns a key into a grant, so it is where a weak API_AUTH_TOKEN or key would be
-guessed. Each wrong key is remembered with its time, per client address and for all
-addresses together; once an address has `per_address` wrong keys within the window, or
-everyone together `overall`, sign-in is refused (429) until the oldest of them leaves the
-window. The decision is made in memory, before a key is hashed or looked up.
+A key or token is where a weak API_AUTH_TOKEN or key would be guessed. Each wrong one is
+remembered with its time, per client address and for all addresses together; once an
+address has `per_address` wrong ones within the window, or everyone together `overall`,
+the door refuses (429) until the oldest of them leaves the window. The decision is made in
+memory, before a key is hashed or looked up.
 
 The global limit is what holds against guesses spread over many addresses; its price is
-that such an attack also holds back other people's sign-ins for a window (never the
-static bearer keys, nor tokens already issued). Memory is bounded: each address keeps at
-most `per_address` times, and at most MAX_ADDRESSES addresses are tracked (the least
-recently failing go first; forgetting one loosens its own limit, never the global one)."""
+that such an attack also holds back other people's new keys for a window (the doors say
+what they let through regardless). Memory is bounded: each address keeps at most
+`per_address` times, and at most MAX_ADDRESSES addresses are tracked (the least recently
+failing go first; forgetting one loosens its own limit, never the global one)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from collections.abc import Callable
 MAX_ADDRESSES = 10_000
 
 
-class SigninThrottle:
+class FailureThrottle:
     def __init__(
         self,
         per_address: int,

@@ -39,6 +39,7 @@ from codifier.oauth.routes import OAuthServer
 from codifier.oauth.settings import ExternalIssuerSettings, OAuthSettings
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import clean_stale
+from codifier.server.bearer_guard import BearerGuard, GuardSettings
 from codifier.server.exports import register_export_resources
 from codifier.server.instructions import INSTRUCTIONS
 from codifier.server.native_settings import NativeSettings
@@ -73,6 +74,8 @@ class Runtime:
     db: Database | None = None
     oauth: OAuthServer | None = None
     external: ExternalIssuer | None = None  # CODIFIER_OIDC_ISSUER: its JWTs count too
+    # Wrong bearer tokens are throttled per address (bearer_guard.py).
+    guard: BearerGuard = field(default_factory=lambda: BearerGuard(GuardSettings()))
 
 
 def build_mcp(holder: ServicesHolder) -> MCPServer:
@@ -179,6 +182,19 @@ class AuthMiddleware:
         principal = None
         oauth = self.runtime.oauth
         issuer = oauth.issuer_for(scope) if oauth else None
+        guessed = _bearer_token(header)
+        address = (scope.get("client") or ("unknown",))[0]
+        if guessed is not None:
+            wait = self.runtime.guard.wait(address, guessed)
+            if wait:
+                await _json_error(
+                    send,
+                    429,
+                    "too_many_requests",
+                    f"too many wrong tokens came from this address; wait {wait} seconds",
+                    [(b"retry-after", str(wait).encode())],
+                )
+                return
         if db is not None:
             try:
                 principal = await authenticate(
@@ -193,6 +209,11 @@ class AuthMiddleware:
                     send, 503, "unavailable", DatabaseUnavailable.message, [(b"retry-after", b"5")]
                 )
                 return
+        if guessed is not None and db is not None:
+            if principal is None:
+                self.runtime.guard.refused(address, guessed)
+            else:
+                self.runtime.guard.authenticated(guessed)
         if principal is None:
             await _json_error(
                 send,
@@ -217,6 +238,15 @@ class AuthMiddleware:
 
     def _public(self, path: str) -> bool:
         return path in PUBLIC_PATHS or (self.runtime.oauth is not None and path in OAUTH_PATHS)
+
+
+def _bearer_token(header: str | None) -> str | None:
+    """The token of an `Authorization: Bearer ...` header: what a guess would be."""
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    token = token.strip()
+    return token if scheme.lower() == "bearer" and token else None
 
 
 def sdk_user(principal: Principal) -> AuthenticatedUser:
@@ -290,9 +320,10 @@ def create_app(settings: Settings) -> Starlette:
     try:
         oauth_settings = OAuthSettings.from_env()
         external_settings = ExternalIssuerSettings.from_env()
+        guard_settings = GuardSettings.from_env()
     except ValueError as error:
         raise StartupError(str(error)) from None
-    runtime = Runtime(settings)
+    runtime = Runtime(settings, guard=BearerGuard(guard_settings))
     if external_settings.enabled:
         runtime.external = ExternalIssuer(external_settings)
     if oauth_settings.enabled:
