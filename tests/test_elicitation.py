@@ -8,6 +8,7 @@ server process over real HTTP and SSE."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, cast
 
 import httpx2
 import pytest
-from mcp import Client
+from mcp import Client, StdioServerParameters
 from mcp.client.context import ClientRequestContext
 from mcp.client.sse import sse_client
 from mcp.client.streamable_http import streamable_http_client
@@ -28,7 +29,16 @@ from mcp_types import (
     TextContent,
 )
 
-from tests.server_harness import ADMIN_TOKEN, ServerProcess, call, drive, running, scripted_llm
+from tests.server_harness import (
+    ADMIN_TOKEN,
+    ROOT,
+    ServerProcess,
+    call,
+    drive,
+    running,
+    scripted_llm,
+    server_env,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -477,3 +487,30 @@ async def test_generate_steps_are_written_by_the_clients_own_model(
         (memory,) = finding["memories"]
         assert memory["content"] == outputs["synthesis"] == done["outputs"]["finding"]
         assert memory["title"] == f"Finding: {objective}"
+
+
+@pytest.mark.parametrize("mode", [MODERN, "legacy"])
+async def test_a_stdio_client_gets_native_forms_too(
+    forms_server: ServerProcess, server_home: Path, tmp_path: Path, mode: str
+) -> None:
+    """stdio keeps a session, so both protocols carry forms there (docs/clients.md says so):
+    2026-07-28 by multi round-trip requests, 2025-11-25 by elicitation/create mid-call."""
+    (tmp_path / "native-forms.yaml").write_text(PLAYBOOK)
+    env = server_env(server_home, None)
+    env["CODIFIER_PLAYBOOK_DIRS"] = str(tmp_path)
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "codifier.cli.main", "serve", "--transport", "stdio"],
+        env=env,
+        cwd=str(ROOT),
+    )
+    person = Person(ANSWERS)
+    async with Client(params, mode=mode, elicitation_callback=person) as client:
+        assert client.protocol_version == (MODERN if mode == MODERN else LEGACY)
+        project = await _project(client, f"stdio-{mode}")
+        result = await call(client, "run_playbook", playbook_id="native-forms", project_id=project)
+        assert person.steps == FORM_STEPS
+        assert result["status"] == "awaiting_input"
+        assert result["step"]["id"] == "owners"
+        session = await call(client, "get_session", session_id=result["session_id"])
+        assert session["step_outputs"] == {step: ANSWERS[step] for step in FORM_STEPS}
