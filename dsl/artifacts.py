@@ -13,11 +13,9 @@ counting each use of an alias and nest at most `MAX_DEPTH` deep, and the schema'
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
-import os
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -27,7 +25,7 @@ import re2
 
 from dsl.diagnostics import Reporter
 from dsl.source import MAX_ALIASES, SourceFile, YMap, YNode, YScalar, YSeq, load_yaml
-from dsl.user_cache import cache_file
+from dsl.user_cache import recall, remember
 
 OUTPUTS = ("markdown", "yaml", "json")
 STRUCTURED = ("yaml", "json")
@@ -73,15 +71,14 @@ def schema_problem(schema: Any) -> tuple[str, list[str | int]] | None:
     offending part inside it, or None when it is one."""
     if not isinstance(schema, dict):
         return "'schema' must be a mapping (a JSON Schema object)", []
-    known = _known_good(schema)
-    if known is not None and os.path.exists(known):
+    known = _verdict_key(schema)
+    if known is not None and recall(_GOOD_SCHEMA, known) is not None:
         return None
     kit = _jsonschema()
     error = kit.best_match(kit.meta.iter_errors(schema))
     if error is None:
         if known is not None:
-            with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
-                open(known, "a").close()
+            remember(_GOOD_SCHEMA, known, "")
         return None
     path = list(error.path)
     message = _short(error.message)
@@ -244,16 +241,18 @@ def _matches(pattern: str, text: str) -> bool:
 _VERDICT_VERSION = 1
 
 
-def _known_good(schema: dict[str, Any]) -> str | None:
-    """The cache marker that says this exact schema was found usable before, or None when
-    there is no cache. Only good verdicts are kept: loading jsonschema costs a check more
+_GOOD_SCHEMA = "schema-ok"
+
+
+def _verdict_key(schema: dict[str, Any]) -> str | None:
+    """The key under which this exact schema is remembered as usable, or None when it
+    cannot have one. Only good verdicts are kept: loading jsonschema costs a check more
     than all the rest of a small playbook's (the shipped templates declare schemas)."""
     try:
         canonical = json.dumps(schema, sort_keys=True, ensure_ascii=True, allow_nan=False)
     except (TypeError, ValueError):  # YAML values JSON cannot hold: always validated
         return None
-    digest = hashlib.sha256(f"{_VERDICT_VERSION}:{canonical}".encode()).hexdigest()
-    return cache_file(f"schema-ok-{digest}")
+    return hashlib.sha256(f"{_VERDICT_VERSION}:{canonical}".encode()).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,11 +20,9 @@ supply are passed as data and never compiled as templates.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -41,7 +39,7 @@ from dsl.library import Param, TemplateFile
 from dsl.lines import BOM, LineIndex
 from dsl.span import Span
 from dsl.types import Record, TypeSyntaxError, is_optional, parse_type
-from dsl.user_cache import cache_file
+from dsl.user_cache import recall, remember
 
 _ENV = SandboxedEnvironment(
     undefined=jinja2.StrictUndefined,
@@ -308,21 +306,22 @@ def _undeclared_names(text: str, header_end: int, reporter: Reporter) -> set[str
 _NAMES_VERSION = 1
 
 
-def _names_file(text: str) -> str | None:
+_NAMES = "template-names"
+
+
+def _names_key(text: str) -> str:
     helpers = ",".join(sorted(_ENV.filters)) + ";" + ",".join(sorted(_ENV.tests))
     key = f"{_NAMES_VERSION}:{jinja2.__version__}:{helpers}:{text}"
-    digest = hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
-    return cache_file(f"template-names-{digest}.json")
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest() + ".json"
 
 
 def _remembered_names(text: str) -> set[str] | None:
-    path = _names_file(text)
-    if path is None:
+    kept = recall(_NAMES, _names_key(text))
+    if kept is None:
         return None
     try:
-        with open(path, encoding="utf-8") as file:
-            names = json.load(file)
-    except (OSError, ValueError):  # none yet, or half written by another process
+        names = json.loads(kept)
+    except ValueError:  # not ours
         return None
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         return None
@@ -330,14 +329,7 @@ def _remembered_names(text: str) -> set[str] | None:
 
 
 def _remember_names(text: str, names: set[str]) -> None:
-    path = _names_file(text)
-    if path is None:
-        return
-    partial = f"{path}.{os.getpid()}.part"
-    with contextlib.suppress(OSError):  # a cache that cannot be written is no cache
-        with open(partial, "w", encoding="utf-8") as file:
-            json.dump(sorted(names), file)
-        os.replace(partial, path)
+    remember(_NAMES, _names_key(text), json.dumps(sorted(names)))
 
 
 _UNKNOWN_HELPER = re.compile(r"No (?P<kind>filter|test) named '(?P<name>[^']+)'")

@@ -8,11 +8,15 @@ or may write to is never used: lark's cache is a pickle, and loading a pickle ru
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 from pathlib import Path
 
 CACHE_DIR_VARIABLE = "CODIFIER_CACHE_DIR"
+# Answers kept of one kind (`remember`): every distinct template an editor saves, or a
+# server is sent to publish, would otherwise add a file for good.
+MAX_REMEMBERED = 512
 
 
 def _default_dir() -> Path:
@@ -47,3 +51,40 @@ def cache_file(name: str) -> str | None:
     except (OSError, RuntimeError):  # RuntimeError: no home directory to expand
         return None
     return str(file)
+
+
+def recall(kind: str, key: str) -> str | None:
+    """What `remember(kind, key, ...)` kept, or None (none kept, no cache, unreadable)."""
+    path = cache_file(f"{kind}-{key}")
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as file:
+            return file.read()
+    except (OSError, ValueError):  # ValueError: not UTF-8 (not ours)
+        return None
+
+
+def remember(kind: str, key: str, text: str) -> None:
+    """Keep `text` under (kind, key), written whole (a reader never sees half of it);
+    at most MAX_REMEMBERED of a kind, the oldest going first. A cache that cannot be
+    written is no cache: nothing is raised."""
+    path = cache_file(f"{kind}-{key}")
+    if path is None:
+        return
+    partial = f"{path}.{os.getpid()}.part"
+    with contextlib.suppress(OSError):
+        _make_room(Path(path).parent, f"{kind}-")
+        with open(partial, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(partial, path)
+
+
+def _make_room(folder: Path, prefix: str) -> None:
+    kept = [entry for entry in os.scandir(folder) if entry.name.startswith(prefix)]
+    if len(kept) < MAX_REMEMBERED:
+        return
+    kept.sort(key=lambda entry: entry.stat().st_mtime)
+    for entry in kept[: len(kept) - MAX_REMEMBERED + 1]:
+        with contextlib.suppress(OSError):  # another process removed it first
+            os.remove(entry.path)

@@ -240,3 +240,24 @@ def test_invalid_templates_and_the_off_setting_remember_nothing(
     monkeypatch.setenv("CODIFIER_CACHE_DIR", "off")
     assert _template_problems(_USES_AN_UNDECLARED_NAME)[0][0] == "T304"
     assert list(cache.glob("template-names-*")) == []
+
+
+def test_remembered_answers_are_bounded_per_kind(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every distinct template an editor saves or a server is sent would add a file: the
+    oldest of a kind go once MAX_REMEMBERED are kept, and other kinds are left alone."""
+    from dsl import user_cache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("CODIFIER_CACHE_DIR", str(cache))
+    monkeypatch.setattr(user_cache, "MAX_REMEMBERED", 3)
+    user_cache.remember("other", "kept", "x")
+    for number in range(6):
+        user_cache.remember("names", f"k{number}", str(number))
+        stored = cache / f"names-k{number}"
+        os.utime(stored, (number + 1, number + 1))  # mtimes a second apart, in order
+    assert sorted(p.name for p in cache.glob("names-*")) == ["names-k3", "names-k4", "names-k5"]
+    assert user_cache.recall("names", "k5") == "5"
+    assert user_cache.recall("names", "k0") is None
+    assert user_cache.recall("other", "kept") == "x"
