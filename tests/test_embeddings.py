@@ -11,7 +11,6 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from codifier.embeddings import local as local_module
 from codifier.embeddings.embedder import DEFAULT_MAX_CHARS
 from codifier.embeddings.local import LocalEmbedder
 from codifier.embeddings.openai_compatible import OpenAICompatibleEmbedder
+from tests.loopback_http import serving
 from tests.server_harness import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -456,13 +456,8 @@ def misbehaving() -> Iterator[Misbehaving]:
     seen: list[str] = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(seen))
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(server):
         yield Misbehaving(f"http://127.0.0.1:{server.server_address[1]}", seen)
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_the_key_is_sent_as_a_bearer_token(misbehaving: Misbehaving) -> None:

@@ -11,7 +11,6 @@ import html.parser
 import http.server
 import json
 import secrets
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +23,7 @@ import httpx2
 import pytest
 
 from tests.demo_support import codifier_cli, create_project, project_key
+from tests.loopback_http import serving
 from tests.server_harness import (
     ADMIN_TOKEN,
     ServerProcess,
@@ -658,12 +658,8 @@ class Documents(http.server.ThreadingHTTPServer):
 
 @pytest.fixture(scope="module")
 def documents() -> Iterator[Documents]:
-    served = Documents()
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    served.shutdown()
-    served.server_close()
+    with serving(Documents()) as served:
+        yield served
 
 
 def document_flow(server: ServerProcess, client_id: str) -> Flow:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import http.server
 import json
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from joserfc import jwt
 from joserfc.jwk import ECKey, OctKey, RSAKey
 
 from tests.demo_support import create_project
+from tests.loopback_http import serving
 from tests.server_harness import (
     ADMIN_TOKEN,
     ServerProcess,
@@ -124,12 +124,8 @@ class World:
 
 @pytest.fixture(scope="module")
 def issuer() -> Iterator[FakeIssuer]:
-    served = FakeIssuer()
-    thread = threading.Thread(target=served.serve_forever, daemon=True)
-    thread.start()
-    yield served
-    served.shutdown()
-    served.server_close()
+    with serving(FakeIssuer()) as served:
+        yield served
 
 
 @pytest.fixture(scope="module")
