@@ -239,14 +239,7 @@ class CodifierOAuthProvider(
             if row["used"]:  # a rotated-out refresh token came back: end the grant
                 await store.revoke_grant(conn, row["grant_id"])
                 return None
-        return StoredRefreshToken(
-            token=refresh_token,
-            client_id=row["client_id"],
-            scopes=list(row["scopes"]),
-            expires_at=int(row["expires_at"]),
-            resource=row["resource"],
-            grant_id=row["grant_id"],
-        )
+        return StoredRefreshToken(token=refresh_token, **_stored(row))
 
     async def exchange_refresh_token(
         self,
@@ -292,19 +285,23 @@ class CodifierOAuthProvider(
             row = await store.load_token(conn, secret_hash(token), "access", self.admin_hash)
         if row is None:
             return None
-        return StoredAccessToken(
-            token=token,
-            client_id=row["client_id"],
-            scopes=list(row["scopes"]),
-            expires_at=int(row["expires_at"]),
-            resource=row["resource"],
-            grant_id=row["grant_id"],
-        )
+        return StoredAccessToken(token=token, **_stored(row))
 
     async def revoke_token(self, token: StoredAccessToken | StoredRefreshToken) -> None:
         """RFC 7009 §2.1: revoking either token of a grant revokes the grant, both kinds."""
         async with self._db().transaction(ADMIN) as conn:
             await store.revoke_grant(conn, token.grant_id)
+
+
+def _stored(row: Any) -> dict[str, Any]:
+    """What a stored token's row says about it, as both token models take it."""
+    return {
+        "client_id": row["client_id"],
+        "scopes": list(row["scopes"]),
+        "expires_at": int(row["expires_at"]),
+        "resource": row["resource"],
+        "grant_id": row["grant_id"],
+    }
 
 
 def _check_resource(bound: str | None) -> None:
