@@ -39,7 +39,7 @@ from codifier.oauth.routes import OAuthServer
 from codifier.oauth.settings import ExternalIssuerSettings, OAuthSettings
 from codifier.packer.settings import PackSettings
 from codifier.packer.workspace import clean_stale
-from codifier.server.bearer_guard import BearerGuard, GuardSettings
+from codifier.server.bearer_guard import BearerGuard, GuardSettings, digest
 from codifier.server.exports import register_export_resources
 from codifier.server.instructions import INSTRUCTIONS
 from codifier.server.native_settings import NativeSettings
@@ -182,7 +182,8 @@ class AuthMiddleware:
         principal = None
         oauth = self.runtime.oauth
         issuer = oauth.issuer_for(scope) if oauth else None
-        guessed = _bearer_token(header)
+        token_text = _bearer_token(header)
+        guessed = digest(token_text) if token_text is not None else None
         address = (scope.get("client") or ("unknown",))[0]
         if guessed is not None:
             wait = self.runtime.guard.wait(address, guessed)

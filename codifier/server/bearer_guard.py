@@ -54,25 +54,24 @@ class BearerGuard:
         )
         self._known: OrderedDict[bytes, float] = OrderedDict()  # token digest -> last good
 
-    def wait(self, address: str, token: str) -> int:
-        """Whole seconds before `token` from `address` is looked at; 0: now."""
-        seen = self._known.get(_digest(token))
+    def wait(self, address: str, token: bytes) -> int:
+        """Whole seconds before `token` (its `digest`) from `address` is looked at; 0: now."""
+        seen = self._known.get(token)
         if seen is not None and self._clock() - seen <= self.window:
             return 0
         return self._failures.wait(address)
 
-    def authenticated(self, token: str) -> None:
-        digest = _digest(token)
-        self._known.pop(digest, None)
-        self._known[digest] = self._clock()
+    def authenticated(self, token: bytes) -> None:
+        self._known.pop(token, None)
+        self._known[token] = self._clock()
         while len(self._known) > KNOWN_TOKENS:
             self._known.popitem(last=False)
 
-    def refused(self, address: str, token: str) -> None:
-        self._known.pop(_digest(token), None)
+    def refused(self, address: str, token: bytes) -> None:
+        self._known.pop(token, None)
         self._failures.failed(address)
 
 
-def _digest(token: str) -> bytes:
-    # Only a digest is kept: the guard never holds a usable secret.
+def digest(token: str) -> bytes:
+    """What the guard knows a token by: it never holds a usable secret."""
     return hashlib.sha256(token.encode("utf-8", "surrogatepass")).digest()
