@@ -14,14 +14,13 @@ back to text search.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 
 from codifier.embeddings import Embedder, EmbeddingError
 from codifier.search.semantic import Embedding, embedding_text, vector_literal
 from codifier.store.database import ADMIN, Database
+from codifier.sweeps import BackgroundSweep
 
 log = logging.getLogger("codifier.search")
 
@@ -32,8 +31,9 @@ class MemoryIndexer:
     def __init__(self, db: Database, embedder: Embedder | None) -> None:
         self.db = db
         self.embedder = embedder
-        self._task: asyncio.Task[None] | None = None
-        self._again = False
+        self._sweeper = BackgroundSweep(
+            self.sweep, log, "embedding sweep", expected=(EmbeddingError,)
+        )
 
     @property
     def model(self) -> str | None:
@@ -62,33 +62,12 @@ class MemoryIndexer:
 
     def kick(self) -> None:
         """Embed whatever lacks a vector, in the background (one sweep at a time)."""
-        if self.embedder is None:
-            return
-        if self._task is not None and not self._task.done():
-            self._again = True
-            return
-        self._task = asyncio.get_running_loop().create_task(self._background())
-
-    async def _background(self) -> None:
-        while True:
-            self._again = False
-            try:
-                await self.sweep()
-            except EmbeddingError as error:
-                log.warning("embedding sweep stopped: %s", error)
-                return
-            except Exception:  # the database went away, say: the next kick retries
-                log.exception("embedding sweep failed")
-                return
-            if not self._again:
-                return
+        if self.embedder is not None:
+            self._sweeper.kick()
 
     async def stop(self) -> None:
         """Cancel a running sweep (what it stored stays) and let go of the provider."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
+        await self._sweeper.stop()
         if self.embedder is not None:
             self.embedder.close()
 

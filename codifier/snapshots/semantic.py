@@ -12,8 +12,6 @@ so a sweep interrupted by a restart resumes where it stopped.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import time
 from collections.abc import Sequence
@@ -30,6 +28,7 @@ from codifier.snapshots.texts import SnapshotText
 from codifier.store import repositories, snapshot_chunks
 from codifier.store.database import ADMIN, Database, Scope
 from codifier.store.snapshot_chunks import EmbeddedChunk
+from codifier.sweeps import BackgroundSweep
 
 if TYPE_CHECKING:
     from codifier.codemap.languages import ParseLimits
@@ -146,40 +145,20 @@ class ChunkIndexer:
         from codifier.codemap.languages import ParseLimits
 
         self.parse_limits = ParseLimits.from_env()
-        self._task: asyncio.Task[None] | None = None
-        self._again = False
+        # Chunking parses with tree-sitter, which holds the GIL in bursts: the call that
+        # kicked the sweep (a pack, whose response is still on its way out) finishes first.
+        self._sweeper = BackgroundSweep(self.sweep, log, "code chunk embedding", delay=START_DELAY)
 
     @property
     def enabled(self) -> bool:
         return self.embedder is not None and self.settings.embed_chunks > 0
 
     def kick(self) -> None:
-        if not self.enabled:
-            return
-        if self._task is not None and not self._task.done():
-            self._again = True
-            return
-        self._task = asyncio.get_running_loop().create_task(self._background())
+        if self.enabled:
+            self._sweeper.kick()
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self._task
-
-    async def _background(self) -> None:
-        # Chunking parses with tree-sitter, which holds the GIL in bursts: let the call
-        # that kicked us (a pack, whose response is still on its way out) finish first.
-        await asyncio.sleep(START_DELAY)
-        while True:
-            self._again = False
-            try:
-                await self.sweep()
-            except Exception:  # the database went away, say: the next kick retries
-                log.exception("code chunk embedding failed")
-                return
-            if not self._again:
-                return
+        await self._sweeper.stop()
 
     async def sweep(self) -> int:
         """Embed every waiting snapshot's chunks; how many snapshots were finished."""
