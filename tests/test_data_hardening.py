@@ -128,7 +128,9 @@ async def test_big_sql_is_refused_unparsed_and_health_stays_quick(
     assert len(huge) > 2 * MB
     answers: list[dict[str, Any]] = []
     refusals: list[tuple[str, float]] = []
-    async with http_client(data_server.url, ADMIN_TOKEN) as client:
+    # Twelve 64 KB queries queue for the parser's workers: on a loaded machine the last
+    # ones wait longer than httpx's 5 s default. What is timed here is /health and the refusal.
+    async with http_client(data_server.url, ADMIN_TOKEN, timeout=60) as client:
 
         async def run_allowed() -> None:
             answers.append(await _query(client, operation="execute-query", sql=allowed))
